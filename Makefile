@@ -1,0 +1,22 @@
+# extbridge: `make demo` and `make test` do all set-up on a fresh Debian machine.
+GO      ?= go
+BROWSER ?= chromium
+
+.PHONY: all deps test demo check bench
+
+all: test
+
+deps:
+	@./scripts/deps.sh
+
+# check: formatting and vet, no browser needed.
+check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+test: deps check
+	$(GO) test -race -count=1 -timeout 20m ./...
+
+demo: deps
+	$(GO) run ./cmd/extbridge demo -browser $(BROWSER)

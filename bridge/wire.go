@@ -1,0 +1,530 @@
+package bridge
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	_ "embed"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/coder/websocket"
+)
+
+//go:embed js/bridge.js
+var bridgeJS string
+
+// maxFrame is the largest wire frame either side accepts. Chromium refuses
+// port messages above 64 MiB, so a frame that carries one fits with room.
+const maxFrame = 128 << 20
+
+// helloTimeout bounds how long a new wire connection may take to prove it
+// holds the token.
+const helloTimeout = 10 * time.Second
+
+// Hub is the Go end of the wire: a loopback WebSocket server that every
+// bridge realm of one browser connects to. Package driver creates one per
+// [driver.Launch]; most programs never use it directly.
+//
+// A Hub is safe for concurrent use. Close ends every realm connection and
+// every port.
+type Hub struct {
+	token  string
+	ln     net.Listener
+	srv    *http.Server
+	logger *slog.Logger
+	driver Driver
+
+	mu      sync.Mutex
+	exts    []*Extension
+	conns   map[*realmConn]struct{}
+	closed  bool
+	closeCh chan struct{}
+	wg      sync.WaitGroup
+}
+
+// Driver is what a Hub needs from the browser driver: the parts of the
+// work that only the browser's own protocol (CDP or BiDi) can do.
+type Driver interface {
+	// WakeBackground starts the extension's background (service worker or
+	// event page) if it is not running. The bridge then connects by itself.
+	WakeBackground(ctx context.Context, e *Extension) error
+	// Eval evaluates js in a realm of the extension and returns its JSON
+	// value. realm is "background" or "content"; tabID and frameID name the
+	// content-script world. It returns errors.ErrUnsupported to let the
+	// bridge evaluate the code itself.
+	Eval(ctx context.Context, e *Extension, realm string, tabID, frameID int, contentRealmID, js string) (json.RawMessage, error)
+}
+
+// HubOptions configures NewHub.
+type HubOptions struct {
+	Logger *slog.Logger // nil: discard
+	Driver Driver       // may be set later with SetDriver
+}
+
+// NewHub starts a wire server on 127.0.0.1 with a fresh 128-bit token.
+func NewHub(opts HubOptions) (*Hub, error) {
+	var raw [16]byte
+	if _, err := rand.Read(raw[:]); err != nil {
+		return nil, fmt.Errorf("failed to make a token: %w", err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("failed to listen on loopback: %w", err)
+	}
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	h := &Hub{
+		token:   hex.EncodeToString(raw[:]),
+		ln:      ln,
+		logger:  logger,
+		driver:  opts.Driver,
+		conns:   make(map[*realmConn]struct{}),
+		closeCh: make(chan struct{}),
+	}
+	h.srv = &http.Server{
+		Handler:           http.HandlerFunc(h.serveWire),
+		ReadHeaderTimeout: helloTimeout,
+		ErrorLog:          nil,
+	}
+	h.wg.Add(1)
+	go func() {
+		defer h.wg.Done()
+		_ = h.srv.Serve(ln)
+	}()
+	return h, nil
+}
+
+// SetDriver sets the driver once the browser runs.
+func (h *Hub) SetDriver(d Driver) {
+	h.mu.Lock()
+	h.driver = d
+	h.mu.Unlock()
+}
+
+func (h *Hub) getDriver() Driver {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.driver
+}
+
+// URL is the WebSocket address the bridge scripts dial.
+func (h *Hub) URL() string { return "ws://" + h.ln.Addr().String() + "/" }
+
+// Close stops the server, ends every realm connection (their ports end with
+// an error) and waits for all of the Hub's goroutines. It is idempotent.
+func (h *Hub) Close() error {
+	h.mu.Lock()
+	if h.closed {
+		h.mu.Unlock()
+		return nil
+	}
+	h.closed = true
+	close(h.closeCh)
+	conns := make([]*realmConn, 0, len(h.conns))
+	for c := range h.conns {
+		conns = append(conns, c)
+	}
+	h.mu.Unlock()
+	err := h.srv.Close()
+	for _, c := range conns {
+		c.end(errors.New("the browser session ended"))
+	}
+	h.wg.Wait()
+	for _, e := range h.extensions() {
+		e.hubClosed()
+	}
+	return err
+}
+
+// shutdown ends every realm with the given cause before Close, so that the
+// ports say why they ended (for example, that the browser process died).
+func (h *Hub) shutdown(cause error) {
+	h.mu.Lock()
+	conns := make([]*realmConn, 0, len(h.conns))
+	for c := range h.conns {
+		conns = append(conns, c)
+	}
+	h.mu.Unlock()
+	for _, c := range conns {
+		c.end(cause)
+	}
+}
+
+// Shutdown ends every realm connection with cause, so every port that is
+// still open ends with a [*DisconnectError] that carries it. The driver calls
+// it when the browser goes away.
+func (h *Hub) Shutdown(cause error) { h.shutdown(cause) }
+
+func (h *Hub) extensions() []*Extension {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]*Extension(nil), h.exts...)
+}
+
+// script returns the bridge script of one realm kind of one extension.
+func (h *Hub) script(ext int, realm string) []byte {
+	cfg, _ := json.Marshal(map[string]any{"url": h.URL(), "token": h.token, "ext": ext, "realm": realm})
+	return []byte(strings.Replace(bridgeJS, "/*EXTBRIDGE_CONFIG*/ null", string(cfg), 1))
+}
+
+// hello is the first frame of every realm connection.
+type hello struct {
+	T     string `json:"t"`
+	Token string `json:"token"`
+	Ext   int    `json:"ext"`
+	Realm string `json:"realm"`
+	ID    string `json:"id"`
+	URL   string `json:"url"`
+	Top   bool   `json:"top"`
+	RID   string `json:"rid"`
+}
+
+func (h *Hub) serveWire(w http.ResponseWriter, r *http.Request) {
+	// Content scripts connect with the page's origin, so the origin says
+	// nothing; the token is the authentication.
+	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{InsecureSkipVerify: true})
+	if err != nil {
+		return
+	}
+	c.SetReadLimit(maxFrame)
+	ctx, cancel := context.WithTimeout(context.Background(), helloTimeout)
+	_, data, err := c.Read(ctx)
+	cancel()
+	if err != nil {
+		c.CloseNow()
+		return
+	}
+	var hi hello
+	if json.Unmarshal(data, &hi) != nil || hi.T != "hello" ||
+		subtle.ConstantTimeCompare([]byte(hi.Token), []byte(h.token)) != 1 {
+		h.logger.Warn("extbridge: rejected a wire connection without the token", "remote", r.RemoteAddr)
+		c.Close(websocket.StatusPolicyViolation, "")
+		return
+	}
+	h.mu.Lock()
+	if h.closed || hi.Ext < 0 || hi.Ext >= len(h.exts) {
+		h.mu.Unlock()
+		c.Close(websocket.StatusPolicyViolation, "")
+		return
+	}
+	e := h.exts[hi.Ext]
+	rc := newRealmConn(h, e, c, hi)
+	h.conns[rc] = struct{}{}
+	h.wg.Add(2)
+	h.mu.Unlock()
+	go rc.writeLoop()
+	e.addRealm(rc)
+	rc.readLoop() // this handler's goroutine is one of the two
+}
+
+// realmConn is one bridge realm's wire connection.
+type realmConn struct {
+	hub  *Hub
+	ext  *Extension
+	ws   *websocket.Conn
+	info hello
+
+	out  chan []byte
+	done chan struct{}
+
+	mu        sync.Mutex
+	err       error // why the realm ended
+	nextReq   int64
+	pending   map[int64]chan reply
+	ports     map[int]*Port
+	listeners map[int]*Listener
+	nextL     int
+	opened    map[int64]*Port // ports Go opened, by request id, until taken
+}
+
+type reply struct {
+	ok  json.RawMessage
+	err error
+}
+
+func newRealmConn(h *Hub, e *Extension, ws *websocket.Conn, hi hello) *realmConn {
+	return &realmConn{
+		hub:       h,
+		ext:       e,
+		ws:        ws,
+		info:      hi,
+		out:       make(chan []byte, 256),
+		done:      make(chan struct{}),
+		pending:   make(map[int64]chan reply),
+		ports:     make(map[int]*Port),
+		listeners: make(map[int]*Listener),
+		opened:    make(map[int64]*Port),
+	}
+}
+
+// describe names the realm for error messages.
+func (rc *realmConn) describe() string {
+	switch rc.info.Realm {
+	case "background":
+		return "the background of " + rc.ext.label()
+	case "content":
+		return fmt.Sprintf("the content script of %s in %s", rc.ext.label(), rc.info.URL)
+	default:
+		return fmt.Sprintf("the extension page %s", rc.info.URL)
+	}
+}
+
+// send queues a frame. It never writes with the caller's context, because
+// a write cut short by a context would break the whole connection.
+func (rc *realmConn) send(ctx context.Context, frame []byte) error {
+	select {
+	case <-rc.done:
+		return rc.endErr()
+	default:
+	}
+	select {
+	case rc.out <- frame:
+		return nil
+	case <-rc.done:
+		return rc.endErr()
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (rc *realmConn) endErr() error {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	return rc.err
+}
+
+func (rc *realmConn) writeLoop() {
+	defer rc.hub.wg.Done()
+	for {
+		select {
+		case <-rc.done:
+			return
+		case f := <-rc.out:
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			err := rc.ws.Write(ctx, websocket.MessageText, f)
+			cancel()
+			if err != nil {
+				rc.end(fmt.Errorf("the wire to %s failed: %w", rc.describe(), err))
+				return
+			}
+		}
+	}
+}
+
+// frameIn is every frame a bridge sends after its hello.
+type frameIn struct {
+	T      string          `json:"t"`
+	I      int64           `json:"i"`
+	OK     json.RawMessage `json:"ok"`
+	Err    *string         `json:"err"`
+	P      int             `json:"p"`
+	L      int             `json:"l"`
+	D      json.RawMessage `json:"d"`
+	E      string          `json:"e"`
+	Self   bool            `json:"self"`
+	How    string          `json:"how"`
+	Name   string          `json:"name"`
+	Sender *MessageSender  `json:"sender"`
+	Go     bool            `json:"go"`
+	Tab    *int            `json:"tab"`
+	Target string          `json:"target"`
+}
+
+func (rc *realmConn) readLoop() {
+	defer rc.hub.wg.Done()
+	for {
+		_, data, err := rc.ws.Read(context.Background())
+		if err != nil {
+			rc.end(rc.closeCause(err))
+			return
+		}
+		var f frameIn
+		if err := json.Unmarshal(data, &f); err != nil {
+			rc.hub.logger.Warn("extbridge: bad frame from bridge", "realm", rc.describe(), "err", err)
+			continue
+		}
+		rc.dispatch(&f)
+	}
+}
+
+func (rc *realmConn) closeCause(err error) error {
+	switch rc.info.Realm {
+	case "background":
+		return fmt.Errorf("%s stopped (service worker or background page ended): %w", rc.describe(), err)
+	case "content":
+		return fmt.Errorf("%s went away (page closed or navigated): %w", rc.describe(), err)
+	}
+	return fmt.Errorf("%s closed: %w", rc.describe(), err)
+}
+
+func (rc *realmConn) dispatch(f *frameIn) {
+	switch f.T {
+	case "r":
+		rc.mu.Lock()
+		ch := rc.pending[f.I]
+		delete(rc.pending, f.I)
+		rc.mu.Unlock()
+		if ch == nil {
+			return
+		}
+		if f.Err != nil {
+			ch <- reply{err: errors.New(*f.Err)}
+		} else {
+			ch <- reply{ok: f.OK}
+		}
+	case "open":
+		p := newPort(rc, f.P, f.Name, f.Sender)
+		p.how = f.How
+		rc.mu.Lock()
+		if f.Go {
+			p.claimed = true // before any message can arrive
+			rc.opened[f.I] = p
+		}
+		rc.ports[f.P] = p
+		rc.mu.Unlock()
+		rc.ext.record(Event{Kind: EventOpen, Port: p, How: f.How, Name: f.Name, Sender: f.Sender})
+	case "msg":
+		if p := rc.port(f.P); p != nil {
+			d := f.D
+			if len(d) == 0 {
+				d = json.RawMessage("null")
+			}
+			p.deliver(d)
+			rc.ext.record(Event{Kind: EventMessage, Port: p, Data: d})
+		}
+	case "out":
+		if p := rc.port(f.P); p != nil {
+			rc.ext.record(Event{Kind: EventMessage, Port: p, Data: f.D, Outgoing: true})
+		}
+	case "disc":
+		rc.mu.Lock()
+		p := rc.ports[f.P]
+		delete(rc.ports, f.P)
+		rc.mu.Unlock()
+		if p != nil {
+			var err error
+			if f.E != "" {
+				err = &DisconnectError{Message: f.E}
+			}
+			p.finish(err, !f.Self)
+			rc.ext.record(Event{Kind: EventDisconnect, Port: p, Err: err, Local: f.Self})
+		}
+	case "perr":
+		if p := rc.port(f.P); p != nil {
+			p.setPostErr(&DisconnectError{Message: f.E})
+		}
+	case "acc":
+		rc.mu.Lock()
+		l := rc.listeners[f.L]
+		p := rc.ports[f.P]
+		rc.mu.Unlock()
+		if l != nil && p != nil {
+			p.claim()
+			l.deliver(p)
+		}
+	}
+}
+
+// takeOpened returns the port that the command with request id opened.
+func (rc *realmConn) takeOpened(req int64) *Port {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	p := rc.opened[req]
+	delete(rc.opened, req)
+	return p
+}
+
+func (rc *realmConn) port(id int) *Port {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	return rc.ports[id]
+}
+
+// end closes the realm connection once; every port and listener in it ends
+// with cause.
+func (rc *realmConn) end(cause error) {
+	rc.mu.Lock()
+	if rc.err != nil {
+		rc.mu.Unlock()
+		return
+	}
+	rc.err = cause
+	close(rc.done)
+	ports := rc.ports
+	rc.ports = map[int]*Port{}
+	pending := rc.pending
+	rc.pending = map[int64]chan reply{}
+	listeners := rc.listeners
+	rc.listeners = map[int]*Listener{}
+	rc.mu.Unlock()
+
+	rc.ws.CloseNow()
+	for _, ch := range pending {
+		ch <- reply{err: cause}
+	}
+	for _, p := range ports {
+		p.finish(&DisconnectError{Message: cause.Error(), cause: cause}, true)
+	}
+	for _, l := range listeners {
+		l.end(cause)
+	}
+	rc.hub.mu.Lock()
+	delete(rc.hub.conns, rc)
+	rc.hub.mu.Unlock()
+	rc.ext.removeRealm(rc)
+}
+
+// call sends a command and waits for its reply.
+func (rc *realmConn) call(ctx context.Context, cmd map[string]any, out any) error {
+	ch := make(chan reply, 1)
+	rc.mu.Lock()
+	if rc.err != nil {
+		err := rc.err
+		rc.mu.Unlock()
+		return err
+	}
+	rc.nextReq++
+	id := rc.nextReq
+	rc.pending[id] = ch
+	rc.mu.Unlock()
+	cmd["i"] = id
+	frame, err := json.Marshal(cmd)
+	if err != nil {
+		rc.forget(id)
+		return err
+	}
+	if err := rc.send(ctx, frame); err != nil {
+		rc.forget(id)
+		return err
+	}
+	select {
+	case r := <-ch:
+		if r.err != nil {
+			return r.err
+		}
+		if out != nil {
+			return json.Unmarshal(r.ok, out)
+		}
+		return nil
+	case <-ctx.Done():
+		rc.forget(id)
+		return ctx.Err()
+	}
+}
+
+func (rc *realmConn) forget(id int64) {
+	rc.mu.Lock()
+	delete(rc.pending, id)
+	rc.mu.Unlock()
+}

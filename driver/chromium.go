@@ -1,0 +1,473 @@
+package driver
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	cdpext "github.com/chromedp/cdproto/extensions"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/cdproto/serviceworker"
+	"github.com/chromedp/cdproto/target"
+	"github.com/chromedp/chromedp"
+
+	"github.com/extbridge/extbridge/bridge"
+)
+
+// chromium drives Chromium over the DevTools protocol with chromedp.
+type chromium struct {
+	b           *Browser
+	allocCancel context.CancelFunc
+	browserCtx  context.Context
+	cancel      context.CancelFunc
+	stop        chan struct{}
+	watcher     sync.WaitGroup
+
+	mu       sync.Mutex
+	sessions map[target.ID]*cdpSession // attached for Eval
+	tabMu    sync.Mutex                // NewTab: one tab created at a time
+}
+
+// cdpSession is a target attached for Eval, with the execution contexts it
+// has seen.
+type cdpSession struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	mu       sync.Mutex
+	contexts map[runtime.ExecutionContextID]isolatedWorld
+}
+
+// isolatedWorld is an isolated execution context a session saw.
+type isolatedWorld struct {
+	origin, uniqueID string
+}
+
+// chromiumFlags are the flags every launch gets: quiet on a closed network,
+// no first-run UI, and extensions enabled (chromedp's defaults disable them).
+func chromiumFlags() []chromedp.ExecAllocatorOption {
+	return []chromedp.ExecAllocatorOption{
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-background-timer-throttling", true),
+		chromedp.Flag("disable-backgrounding-occluded-windows", true),
+		chromedp.Flag("disable-renderer-backgrounding", true),
+		chromedp.Flag("disable-breakpad", true),
+		chromedp.Flag("disable-client-side-phishing-detection", true),
+		chromedp.Flag("disable-default-apps", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.Flag("disable-hang-monitor", true),
+		chromedp.Flag("disable-ipc-flooding-protection", true),
+		chromedp.Flag("disable-popup-blocking", true),
+		chromedp.Flag("disable-prompt-on-repost", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-features", "Translate,DisableLoadExtensionCommandLineSwitch,MediaRouter,OptimizationHints"),
+		chromedp.Flag("metrics-recording-only", true),
+		chromedp.Flag("safebrowsing-disable-auto-update", true),
+		chromedp.Flag("password-store", "basic"),
+		chromedp.Flag("use-mock-keychain", true),
+		chromedp.Flag("no-sandbox", true),
+		chromedp.Flag("enable-unsafe-extension-debugging", true),
+	}
+}
+
+func launchChromium(ctx context.Context, b *Browser, bin string, opts Options, dirs []string) (*chromium, error) {
+	profile := filepath.Join(b.root, "profile")
+	if err := os.Mkdir(profile, 0o700); err != nil {
+		return nil, fmt.Errorf("failed to make a profile folder: %w", err)
+	}
+	aopts := append(chromiumFlags(), chromedp.ExecPath(bin), chromedp.UserDataDir(profile))
+	if !opts.Headful {
+		aopts = append(aopts, chromedp.Headless)
+	}
+	if len(dirs) > 0 {
+		aopts = append(aopts, chromedp.Flag("load-extension", strings.Join(dirs, ",")))
+	}
+	for _, a := range opts.Args {
+		name, value, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if hasValue {
+			aopts = append(aopts, chromedp.Flag(name, value))
+		} else {
+			aopts = append(aopts, chromedp.Flag(name, true))
+		}
+	}
+	out := opts.Stderr
+	if out == nil {
+		out = io.Discard
+	}
+	aopts = append(aopts, chromedp.CombinedOutput(out))
+
+	allocCtx, allocCancel := chromedp.NewExecAllocator(context.Background(), aopts...)
+	browserCtx, cancel := chromedp.NewContext(allocCtx)
+	c := &chromium{
+		b:           b,
+		allocCancel: allocCancel,
+		browserCtx:  browserCtx,
+		cancel:      cancel,
+		stop:        make(chan struct{}),
+		sessions:    make(map[target.ID]*cdpSession),
+	}
+	started := make(chan error, 1)
+	go func() { started <- chromedp.Do(browserCtx) }()
+	select {
+	case err := <-started:
+		if err != nil {
+			c.close()
+			return nil, fmt.Errorf("failed to start Chromium (%s): %w", bin, err)
+		}
+	case <-ctx.Done():
+		c.close()
+		<-started
+		return nil, fmt.Errorf("failed to start Chromium: %w", ctx.Err())
+	}
+	// When the browser goes away by itself, every port says so.
+	lost := chromedp.FromContext(browserCtx).Browser.LostConnection
+	c.watcher.Add(1)
+	go func() {
+		defer c.watcher.Done()
+		select {
+		case <-lost:
+			b.hub.Shutdown(errors.New("the browser process exited"))
+		case <-c.stop:
+		}
+	}()
+	if err := c.ensureLoaded(ctx, dirs); err != nil {
+		c.close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// ensureLoaded loads the extensions over CDP when the browser ignored
+// --load-extension (branded Chrome 137 and later).
+func (c *chromium) ensureLoaded(ctx context.Context, dirs []string) error {
+	if len(dirs) == 0 {
+		return nil
+	}
+	res, err := chromedp.CallBrowser(c.browserCtx, cdpext.GetExtensions, cdp.Empty{})
+	if err != nil {
+		return nil // an older browser without the domain: --load-extension is all there is
+	}
+	loaded := map[string]bool{}
+	for _, e := range res.Extensions {
+		loaded[filepath.Clean(e.Path)] = true
+	}
+	for i, e := range c.b.exts {
+		if loaded[filepath.Clean(dirs[i])] {
+			continue
+		}
+		if _, err := chromedp.CallBrowser(withDeadline(c.browserCtx, ctx), cdpext.LoadUnpacked, cdpext.LoadUnpackedParams{Path: dirs[i]}); err != nil {
+			return fmt.Errorf("failed to load %s: the browser ignored --load-extension and Extensions.loadUnpacked failed (branded Chrome 137+ needs --enable-unsafe-extension-debugging; use Chromium): %w", e.Name(), err)
+		}
+	}
+	return nil
+}
+
+func (c *chromium) close() error {
+	select {
+	case <-c.stop:
+		return nil
+	default:
+	}
+	close(c.stop)
+	c.mu.Lock()
+	sessions := c.sessions
+	c.sessions = map[target.ID]*cdpSession{}
+	c.mu.Unlock()
+	for _, s := range sessions {
+		s.cancel()
+	}
+	tctx, tcancel := context.WithTimeout(c.browserCtx, 10*time.Second)
+	_ = chromedp.Cancel(tctx)
+	tcancel()
+	c.cancel()
+	c.allocCancel() // kills what is left and waits for the process
+	c.watcher.Wait()
+	return nil
+}
+
+// WakeBackground starts the extension's service worker.
+func (c *chromium) WakeBackground(ctx context.Context, e *bridge.Extension) error {
+	_, err := chromedp.Call(withDeadline(c.browserCtx, ctx), serviceworker.StartWorker,
+		serviceworker.StartWorkerParams{ScopeURL: "chrome-extension://" + e.ID() + "/"})
+	return err
+}
+
+// withDeadline returns a child of the chromedp context parent that also ends
+// when ctx ends, so a chromedp call is bounded by the caller's context.
+func withDeadline(parent, ctx context.Context) context.Context {
+	child, cancel := context.WithCancel(parent)
+	stop := context.AfterFunc(ctx, cancel)
+	context.AfterFunc(child, func() { stop() })
+	return child
+}
+
+// Eval runs js through CDP: Manifest V3 forbids eval inside the extension.
+func (c *chromium) Eval(ctx context.Context, e *bridge.Extension, realm string, tabID, frameID int, realmID, js string) (json.RawMessage, error) {
+	if realm == "background" {
+		tid, err := c.workerTarget(ctx, e)
+		if err != nil {
+			return nil, err
+		}
+		s, err := c.session(ctx, tid)
+		if err != nil {
+			return nil, err
+		}
+		return s.eval(ctx, 0, js)
+	}
+	tid, err := c.tabTarget(ctx, e, tabID)
+	if err != nil {
+		return nil, err
+	}
+	s, err := c.session(ctx, tid)
+	if err != nil {
+		return nil, err
+	}
+	origin := "chrome-extension://" + e.ID()
+	s.mu.Lock()
+	var ids []runtime.ExecutionContextID
+	for id, w := range s.contexts {
+		if w.origin == origin {
+			ids = append(ids, id)
+		}
+	}
+	s.mu.Unlock()
+	for _, id := range ids {
+		raw, err := s.eval(ctx, id, `(() => { const b = globalThis[Symbol.for("extbridge.bridge")]; return b ? b.id : null; })()`)
+		if err != nil {
+			continue
+		}
+		var got string
+		if json.Unmarshal(raw, &got) == nil && got == realmID {
+			return s.eval(ctx, id, js)
+		}
+	}
+	return nil, fmt.Errorf("the content-script world of tab %d frame %d is not reachable over CDP (cross-site frames run in their own process)", tabID, frameID)
+}
+
+// workerTarget finds the extension's service worker target.
+func (c *chromium) workerTarget(ctx context.Context, e *bridge.Extension) (target.ID, error) {
+	res, err := chromedp.CallBrowser(withDeadline(c.browserCtx, ctx), target.GetTargets, target.GetTargetsParams{})
+	if err != nil {
+		return "", err
+	}
+	prefix := "chrome-extension://" + e.ID() + "/"
+	for _, t := range res.TargetInfos {
+		if (t.Type == "service_worker" || t.Type == "background_page") && strings.HasPrefix(t.URL, prefix) {
+			return t.TargetID, nil
+		}
+	}
+	return "", errors.New("the background is not running")
+}
+
+// tabTarget maps a tab id to its CDP target with chrome.debugger.getTargets
+// in the background.
+func (c *chromium) tabTarget(ctx context.Context, e *bridge.Extension, tabID int) (target.ID, error) {
+	var list []struct {
+		ID  string `json:"id"`
+		Tab int    `json:"tab"`
+	}
+	if err := e.Command(ctx, "targets", nil, &list); err != nil {
+		return "", err
+	}
+	for _, t := range list {
+		if t.Tab == tabID {
+			return target.ID(t.ID), nil
+		}
+	}
+	return "", fmt.Errorf("no tab with id %d", tabID)
+}
+
+// session attaches to a target for Eval, once.
+func (c *chromium) session(ctx context.Context, id target.ID) (*cdpSession, error) {
+	c.mu.Lock()
+	s := c.sessions[id]
+	c.mu.Unlock()
+	if s != nil {
+		if ch, err := chromedp.Detached(s.ctx); err == nil {
+			select {
+			case <-ch:
+			default:
+				return s, nil
+			}
+		}
+	}
+	s = &cdpSession{contexts: make(map[runtime.ExecutionContextID]isolatedWorld)}
+	s.ctx, s.cancel = chromedp.NewContext(c.browserCtx, chromedp.WithTargetID(id), chromedp.WithDetachOnCancel(),
+		chromedp.WithListener(func(ev any) {
+			switch ev := ev.(type) {
+			case *runtime.EventExecutionContextCreated:
+				var aux struct {
+					Type string `json:"type"`
+				}
+				_ = json.Unmarshal(ev.Context.AuxData, &aux)
+				if aux.Type == "isolated" {
+					s.mu.Lock()
+					s.contexts[ev.Context.ID] = isolatedWorld{ev.Context.Origin, ev.Context.UniqueID}
+					s.mu.Unlock()
+				}
+			case *runtime.EventExecutionContextDestroyed:
+				s.mu.Lock()
+				for id, w := range s.contexts {
+					if w.uniqueID == ev.ExecutionContextUniqueID {
+						delete(s.contexts, id)
+					}
+				}
+				s.mu.Unlock()
+			case *runtime.EventExecutionContextsCleared:
+				s.mu.Lock()
+				clear(s.contexts)
+				s.mu.Unlock()
+			}
+		}))
+	if err := chromedp.Do(withDeadline(s.ctx, ctx)); err != nil {
+		s.cancel()
+		return nil, fmt.Errorf("failed to attach to target %s: %w", id, err)
+	}
+	c.mu.Lock()
+	if old := c.sessions[id]; old != nil {
+		old.cancel()
+	}
+	c.sessions[id] = s
+	c.mu.Unlock()
+	return s, nil
+}
+
+func (s *cdpSession) eval(ctx context.Context, contextID runtime.ExecutionContextID, js string) (json.RawMessage, error) {
+	t := true
+	res, err := chromedp.Call(withDeadline(s.ctx, ctx), runtime.Evaluate, runtime.EvaluateParams{
+		Expression:    js,
+		ContextID:     contextID,
+		AwaitPromise:  &t,
+		ReturnByValue: &t,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if res.ExceptionDetails != nil {
+		msg := res.ExceptionDetails.Text
+		if ex := res.ExceptionDetails.Exception; ex != nil && ex.Description != "" {
+			msg = ex.Description
+		}
+		return nil, fmt.Errorf("the code threw: %s", msg)
+	}
+	if res.Result == nil || len(res.Result.Value) == 0 {
+		return json.RawMessage("null"), nil
+	}
+	return json.RawMessage(res.Result.Value), nil
+}
+
+// chromiumTab is the CDP side of a Tab.
+type chromiumTab struct {
+	ctx       context.Context
+	cancel    context.CancelFunc
+	tabTarget target.ID // the "tab" target that holds the page
+}
+
+func (c *chromium) newTab(ctx context.Context, url string) (*Tab, error) {
+	// CDP links a page to its tab target nowhere, so tabs are created one
+	// at a time and the tab target that appears is the new one.
+	c.tabMu.Lock()
+	before, err := c.tabTargets(ctx)
+	if err != nil {
+		c.tabMu.Unlock()
+		return nil, err
+	}
+	tabCtx, cancel := chromedp.NewContext(c.browserCtx)
+	if err := chromedp.Do(withDeadline(tabCtx, ctx)); err != nil {
+		c.tabMu.Unlock()
+		cancel()
+		return nil, err
+	}
+	after, err := c.tabTargets(ctx)
+	c.tabMu.Unlock()
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	ct := &chromiumTab{ctx: tabCtx, cancel: cancel}
+	for id := range after {
+		if !before[id] {
+			if ct.tabTarget != "" { // more than one: another tab opened meanwhile
+				ct.tabTarget = ""
+				break
+			}
+			ct.tabTarget = id
+		}
+	}
+	if err := chromedp.Do(withDeadline(tabCtx, ctx), chromedp.Navigate(url)); err != nil {
+		cancel()
+		return nil, err
+	}
+	tid := chromedp.FromContext(tabCtx).Target.TargetID
+	t := &Tab{b: c.b, id: -1, handle: string(tid), extra: ct}
+	if e := c.b.anyBackground(); e != nil {
+		var list []struct {
+			ID  string `json:"id"`
+			Tab int    `json:"tab"`
+		}
+		if err := e.Command(ctx, "targets", nil, &list); err != nil {
+			cancel()
+			return nil, fmt.Errorf("failed to learn the tab id: %w", err)
+		}
+		for _, x := range list {
+			if x.ID == string(tid) {
+				t.id = x.Tab
+			}
+		}
+		if t.id < 0 {
+			cancel()
+			return nil, errors.New("failed to learn the tab id: chrome.debugger.getTargets does not list the tab")
+		}
+	}
+	return t, nil
+}
+
+func (c *chromium) closeTab(ctx context.Context, t *Tab) error {
+	ct := t.extra.(*chromiumTab)
+	tctx, cancel := context.WithCancel(ct.ctx)
+	defer cancel()
+	stop := context.AfterFunc(ctx, cancel)
+	defer stop()
+	if err := chromedp.Cancel(tctx); err != nil && !errors.Is(err, context.Canceled) {
+		return fmt.Errorf("failed to close tab %d: %w", t.id, err)
+	}
+	return nil
+}
+
+func (c *chromium) clickAction(ctx context.Context, e *bridge.Extension, t *Tab) error {
+	ct := t.extra.(*chromiumTab)
+	if ct.tabTarget == "" {
+		return errors.New("the tab target of this tab is unknown")
+	}
+	_, err := chromedp.CallBrowser(withDeadline(c.browserCtx, ctx), cdpext.TriggerAction,
+		cdpext.TriggerActionParams{ID: e.ID(), TargetID: string(ct.tabTarget)})
+	return err
+}
+
+// tabTargets lists the ids of the "tab" targets, the parents of the page
+// targets that Extensions.triggerAction wants.
+func (c *chromium) tabTargets(ctx context.Context) (map[target.ID]bool, error) {
+	res, err := chromedp.CallBrowser(withDeadline(c.browserCtx, ctx), target.GetTargets,
+		target.GetTargetsParams{Filter: target.Filter{{Type: "tab"}}})
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[target.ID]bool, len(res.TargetInfos))
+	for _, x := range res.TargetInfos {
+		out[x.TargetID] = true
+	}
+	return out, nil
+}
