@@ -150,6 +150,7 @@ func (e *Extension) hubClosed() {
 		e.closed = true
 		close(e.changed)
 	}
+	e.history.close()
 }
 
 // waitRealm waits until pick finds a realm.
@@ -197,6 +198,33 @@ func (e *Extension) background(ctx context.Context) (*realmConn, error) {
 func (e *Extension) WaitBackground(ctx context.Context) error {
 	_, err := e.waitRealm(ctx, "the background", func() *realmConn { return e.bg })
 	return err
+}
+
+// StopBackground stops the extension's background the way the browser does
+// when it is idle (Chromium: the service worker is terminated). Ports to it
+// disconnect as they would in real life, and it returns once the bridge of
+// the stopped background is gone. Where the browser cannot do that it
+// returns an error that wraps errors.ErrUnsupported.
+func (e *Extension) StopBackground(ctx context.Context) error {
+	e.mu.Lock()
+	rc := e.bg
+	e.mu.Unlock()
+	if rc == nil {
+		return nil
+	}
+	d := e.hub.getDriver()
+	if d == nil {
+		return fmt.Errorf("failed to stop the background of %s: %w", e.label(), errors.ErrUnsupported)
+	}
+	if err := d.StopBackground(ctx, e); err != nil {
+		return fmt.Errorf("failed to stop the background of %s: %w", e.label(), err)
+	}
+	select {
+	case <-rc.done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("failed to stop the background of %s: %w", e.label(), ctx.Err())
+	}
 }
 
 // Background returns the extension's background realm: its service worker

@@ -54,6 +54,10 @@ type Hub struct {
 // Driver is what a Hub needs from the browser driver: the parts of the
 // work that only the browser's own protocol (CDP or BiDi) can do.
 type Driver interface {
+	// StopBackground stops the extension's background the way the browser
+	// does when it is idle. It returns errors.ErrUnsupported where the
+	// browser cannot do that.
+	StopBackground(ctx context.Context, e *Extension) error
 	// WakeBackground starts the extension's background (service worker or
 	// event page) if it is not running. The bridge then connects by itself.
 	WakeBackground(ctx context.Context, e *Extension) error
@@ -358,14 +362,22 @@ func (rc *realmConn) readLoop() {
 	}
 }
 
+// closeCause says why a realm's wire closed. A close frame is the realm
+// going away by itself; anything else is a broken connection.
 func (rc *realmConn) closeCause(err error) error {
+	var what string
 	switch rc.info.Realm {
 	case "background":
-		return fmt.Errorf("%s stopped (service worker or background page ended): %w", rc.describe(), err)
+		what = "stopped (the service worker or background page ended)"
 	case "content":
-		return fmt.Errorf("%s went away (page closed or navigated): %w", rc.describe(), err)
+		what = "went away (the page was closed, navigated or its frame removed)"
+	default:
+		what = "closed"
 	}
-	return fmt.Errorf("%s closed: %w", rc.describe(), err)
+	if websocket.CloseStatus(err) != -1 {
+		return fmt.Errorf("%s %s", rc.describe(), what)
+	}
+	return fmt.Errorf("%s %s: %w", rc.describe(), what, err)
 }
 
 func (rc *realmConn) dispatch(f *frameIn) {
@@ -393,7 +405,7 @@ func (rc *realmConn) dispatch(f *frameIn) {
 		}
 		rc.ports[f.P] = p
 		rc.mu.Unlock()
-		rc.ext.record(Event{Kind: EventOpen, Port: p, How: f.How, Name: f.Name, Sender: f.Sender})
+		rc.ext.record(Event{Kind: EventOpen, Realm: rc.realm(), Port: p, How: f.How, Name: f.Name, Sender: f.Sender, ByGo: f.Go})
 	case "msg":
 		if p := rc.port(f.P); p != nil {
 			d := f.D
@@ -401,11 +413,11 @@ func (rc *realmConn) dispatch(f *frameIn) {
 				d = json.RawMessage("null")
 			}
 			p.deliver(d)
-			rc.ext.record(Event{Kind: EventMessage, Port: p, Data: d})
+			rc.ext.record(Event{Kind: EventMessage, Realm: rc.realm(), Port: p, Data: d})
 		}
 	case "out":
 		if p := rc.port(f.P); p != nil {
-			rc.ext.record(Event{Kind: EventMessage, Port: p, Data: f.D, Outgoing: true})
+			rc.ext.record(Event{Kind: EventMessage, Realm: rc.realm(), Port: p, Data: f.D, Outgoing: true})
 		}
 	case "disc":
 		rc.mu.Lock()
@@ -418,7 +430,7 @@ func (rc *realmConn) dispatch(f *frameIn) {
 				err = &DisconnectError{Message: f.E}
 			}
 			p.finish(err, !f.Self)
-			rc.ext.record(Event{Kind: EventDisconnect, Port: p, Err: err, Local: f.Self})
+			rc.ext.record(Event{Kind: EventDisconnect, Realm: rc.realm(), Port: p, Err: err, Local: f.Self})
 		}
 	case "perr":
 		if p := rc.port(f.P); p != nil {
@@ -443,6 +455,10 @@ func (rc *realmConn) takeOpened(req int64) *Port {
 	p := rc.opened[req]
 	delete(rc.opened, req)
 	return p
+}
+
+func (rc *realmConn) realm() Realm {
+	return Realm{Kind: rc.info.Realm, URL: rc.info.URL, Top: rc.info.Top}
 }
 
 func (rc *realmConn) port(id int) *Port {
@@ -474,7 +490,9 @@ func (rc *realmConn) end(cause error) {
 		ch <- reply{err: cause}
 	}
 	for _, p := range ports {
-		p.finish(&DisconnectError{Message: cause.Error(), cause: cause}, true)
+		err := &DisconnectError{Message: cause.Error(), cause: cause}
+		p.finish(err, true)
+		rc.ext.record(Event{Kind: EventDisconnect, Realm: rc.realm(), Port: p, Err: err})
 	}
 	for _, l := range listeners {
 		l.end(cause)

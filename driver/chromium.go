@@ -200,8 +200,22 @@ func (c *chromium) close() error {
 
 // WakeBackground starts the extension's service worker.
 func (c *chromium) WakeBackground(ctx context.Context, e *bridge.Extension) error {
-	_, err := chromedp.Call(withDeadline(c.browserCtx, ctx), serviceworker.StartWorker,
+	cctx := withDeadline(c.browserCtx, ctx)
+	if _, err := chromedp.Call(cctx, serviceworker.Enable, cdp.Empty{}); err != nil {
+		return err
+	}
+	_, err := chromedp.Call(cctx, serviceworker.StartWorker,
 		serviceworker.StartWorkerParams{ScopeURL: "chrome-extension://" + e.ID() + "/"})
+	return err
+}
+
+// StopBackground terminates the extension's service worker.
+func (c *chromium) StopBackground(ctx context.Context, e *bridge.Extension) error {
+	tid, err := c.workerTarget(ctx, e)
+	if err != nil {
+		return nil // not running: nothing to stop
+	}
+	_, err = chromedp.CallBrowser(withDeadline(c.browserCtx, ctx), target.CloseTarget, target.CloseTargetParams{TargetID: tid})
 	return err
 }
 

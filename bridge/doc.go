@@ -1,0 +1,79 @@
+// Package bridge gives Go live WebExtension ports: the ones Go opens with
+// runtime.connect and tabs.connect, the ones a Go listener receives on
+// runtime.onConnect and runtime.onConnectExternal, and the ones the
+// extension's own code opens.
+//
+// Entry points, once package driver has launched a browser:
+//   - [Extension.Background] and [Extension.ContentScript] give a [Context]:
+//     a realm Go acts in, as the extension's own code would.
+//   - [Context.Connect] and [Context.TabsConnect] open a [Port];
+//     [Context.Listen] returns a [Listener] whose [Listener.Accept] gives the
+//     ports that connect; [Context.Eval] runs code in the realm.
+//   - [Port.PostMessage], [Port.Recv], [Port.Disconnect], [Port.Done] and
+//     [Port.Err] mirror postMessage, onMessage, disconnect and onDisconnect.
+//   - [Extension.Watch] follows every port event of the extension, from its
+//     first instruction.
+//   - [Extension.Frames] lists a tab's frames; [Extension.StopBackground]
+//     stops the service worker as the browser does when it is idle.
+//
+// # How it works
+//
+// The instrumented copy of the extension runs a bridge script before any
+// extension code in every realm: the service worker or background page,
+// every frame's content-script world, and extension pages. The bridge wraps
+// runtime.connect, tabs.connect, runtime.onConnect and
+// runtime.onConnectExternal in both the chrome and browser namespaces,
+// gives every live port a mirror id, and reports every event to Go over a
+// loopback WebSocket that only holders of a per-launch 128-bit token may
+// use. Bridge traffic never goes through extension messaging, so the
+// extension's own listeners see nothing of it. Go's commands to a realm go
+// over the same WebSocket; port traffic never goes through the DevTools
+// protocol.
+//
+// # Messages
+//
+// Messages are JSON values. PostMessage encodes a Go value with
+// encoding/json; a value JSON cannot encode (a channel, a func, a cyclic
+// structure) is an error and the port keeps working. Recv returns the JSON
+// of what arrived. Chromium serialises extension messages as JSON, so what
+// the extension posts arrives as JSON.stringify would make it: undefined
+// becomes null (in arrays) or is dropped (in objects), a Date becomes its
+// ISO string, a Map or Set becomes {}, NaN and Infinity become null.
+// Firefox clones messages with the structured clone algorithm, so the
+// extension's own listeners can receive a Date, a Map, a BigInt or a cyclic
+// object; the bridge then hands Go their JSON form, with a BigInt as its
+// decimal string and a repeated reference (a cycle) as null. Numbers beyond
+// 2^53 lose precision in JavaScript, as they would in the extension.
+//
+// # Ordering and buffering
+//
+// Messages arrive on a Port in the order the realm received them, and
+// wait in an unbounded per-port queue until Recv takes them, so nothing is
+// lost and no slow reader stalls the wire or another port. PostMessage
+// queues the message on the wire and returns; the realm posts messages in
+// the order Go sent them. If the browser refuses a message, the next
+// PostMessage returns that error.
+//
+// # Differences between the browsers
+//
+//   - Errors: Chromium reports a port's error through runtime.lastError
+//     during onDisconnect; Firefox sets port.error. Both end up in
+//     [Port.Err] as a [*DisconnectError] with the browser's own message.
+//     Reading runtime.lastError in the bridge marks it checked, so Chromium
+//     no longer logs "Unchecked runtime.lastError" for ports.
+//   - Background: Chromium runs a Manifest V3 service worker, which the
+//     browser stops when idle and [Extension.Background] wakes; Firefox runs
+//     background scripts as an event page (or a persistent background page
+//     in Manifest V2).
+//   - Eval: Manifest V3 forbids eval inside an extension, so on Chromium
+//     [Context.Eval] runs the code through the DevTools protocol, in the
+//     service worker or in the content-script world of the frame.
+//   - Messages: see above (JSON in Chromium, structured clone in Firefox).
+//
+// # Realms and their lifetime
+//
+// A background Context follows the background across restarts. A
+// content-script Context is bound to one document: when the page is closed
+// or navigated, its ports end with a [*DisconnectError] that says so, and
+// [Extension.ContentScript] gives the new document's world.
+package bridge
