@@ -1,0 +1,1 @@
+self.log = (m) => console.log(m);

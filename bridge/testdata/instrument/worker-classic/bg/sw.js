@@ -1,0 +1,2 @@
+importScripts("helper.js");
+self.log("classic worker started");

@@ -1,0 +1,2 @@
+import { hello } from "./lib.js";
+hello();

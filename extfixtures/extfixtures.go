@@ -1,0 +1,129 @@
+// Package extfixtures holds small fixture extensions, one per documented
+// WebExtension messaging pattern, and the test pages they run on.
+//
+// Entry points: [Names] lists the extensions, [Materialize] writes one to a
+// folder that can be loaded unpacked (or handed to the driver), and [Pages]
+// serves the test pages.
+//
+// Every extension has one cross-browser manifest (manifest_version 3 with
+// both background.service_worker and background.scripts, and a
+// browser_specific_settings.gecko.id of "<name>@extbridge.test"), so it runs
+// as a service worker in Chromium and as an event page in Firefox. Every
+// realm appends what it receives to globalThis.received and logs like the MDN
+// examples do. A headless browser has no toolbar, so backgrounds that react
+// to a click on the action expose the handler as a global function,
+// buttonClicked().
+//
+// The extensions:
+//
+//   - pingpong: MDN's runtime.connect / runtime.onConnect / runtime.Port
+//     example. The content script connects as "port-from-cs" and posts
+//     {greeting: "hello from content script"} (and {greeting: "they clicked
+//     the page!"} on each click); the background answers {greeting: "hi there
+//     content script!"} and posts {greeting: "they clicked the button!"} from
+//     buttonClicked().
+//   - tabsconnect: MDN's tabs.connect example. buttonClicked() connects to
+//     the active tab as "tabs-connect-example" and posts {greeting: "Hi from
+//     background script"}; the content script runs in all frames, records
+//     {port, sender, msg} and answers {greeting: "hi from content script",
+//     frame: location.href}.
+//   - multiport: MDN's "multiple content scripts" pattern. Two content scripts
+//     connect as "port-from-cs-a" and "port-from-cs-b"; the background keeps
+//     an array of ports per tab and broadcasts {greeting: "they clicked the
+//     button!"} from buttonClicked().
+//   - nolistener: no runtime.onConnect listener anywhere, for "Receiving end
+//     does not exist". The content script's tryConnect(name) connects to the
+//     background and resolves to {port, error} when the port disconnects.
+//   - echo: the background and every frame's content script echo each
+//     message back on its port; {cmd: "disconnect"} makes that end call
+//     port.disconnect(). For round trips and benchmarks.
+//
+// The pages ([Pages]): index.html (a page with a body), frames.html (two
+// same-origin iframes, frame-a.html and frame-b.html) and csp.html (to be
+// served with the header Content-Security-Policy: default-src 'self').
+package extfixtures
+
+import (
+	"embed"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+)
+
+// files holds the fixture extensions and the test pages, one folder each.
+//
+//go:embed all:echo all:multiport all:nolistener all:pingpong all:tabsconnect all:pages
+var files embed.FS
+
+// pagesDir is the folder of the test pages, which is not an extension.
+const pagesDir = "pages"
+
+// Names lists the fixture extensions, sorted.
+func Names() []string {
+	entries, _ := fs.ReadDir(files, ".") // the embedded root always exists
+	var names []string
+	for _, e := range entries {
+		if e.IsDir() && e.Name() != pagesDir {
+			names = append(names, e.Name())
+		}
+	}
+	slices.Sort(names)
+	return names
+}
+
+// Materialize writes the named fixture extension to a new folder under dir
+// and returns its path. The folder's name starts with the fixture's name, and
+// each call creates a new one.
+func Materialize(name, dir string) (string, error) {
+	if !slices.Contains(Names(), name) {
+		return "", fmt.Errorf("failed to materialize %q: no such fixture extension (known: %s)", name, strings.Join(Names(), ", "))
+	}
+	out, err := os.MkdirTemp(dir, name+"-")
+	if err != nil {
+		return "", fmt.Errorf("failed to materialize %s: %w", name, err)
+	}
+	sub, err := fs.Sub(files, name)
+	if err == nil {
+		err = writeTree(sub, out)
+	}
+	if err != nil {
+		os.RemoveAll(out)
+		return "", fmt.Errorf("failed to materialize %s: %w", name, err)
+	}
+	return out, nil
+}
+
+// writeTree copies every file of fsys into the existing folder dst.
+func writeTree(fsys fs.FS, dst string) error {
+	return fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		target := filepath.Join(dst, filepath.FromSlash(p))
+		if d.IsDir() {
+			if p == "." {
+				return nil
+			}
+			return os.Mkdir(target, 0o755)
+		}
+		data, err := fs.ReadFile(fsys, p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(target, data, 0o644)
+	})
+}
+
+// Pages returns the test pages: index.html, frames.html, frame-a.html,
+// frame-b.html and csp.html. Serve them with http.FileServerFS.
+func Pages() fs.FS {
+	sub, err := fs.Sub(files, pagesDir)
+	if err != nil {
+		// fs.Sub fails only for an invalid path, and pagesDir is valid.
+		return files
+	}
+	return sub
+}
