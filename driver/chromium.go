@@ -88,7 +88,8 @@ func launchChromium(ctx context.Context, b *Browser, bin string, opts Options, d
 	if err := os.Mkdir(profile, 0o700); err != nil {
 		return nil, fmt.Errorf("failed to make a profile folder: %w", err)
 	}
-	aopts := append(chromiumFlags(), chromedp.ExecPath(bin), chromedp.UserDataDir(profile))
+	aopts := append(chromiumFlags(), chromedp.ExecPath(bin), chromedp.UserDataDir(profile),
+		chromedp.Env(fmt.Sprintf("%s=%d", OwnerEnv, os.Getpid())))
 	if !opts.Headful {
 		aopts = append(aopts, chromedp.Headless)
 	}
@@ -231,14 +232,17 @@ func withDeadline(parent, ctx context.Context) context.Context {
 // Eval runs js through CDP: Manifest V3 forbids eval inside the extension.
 func (c *chromium) Eval(ctx context.Context, e *bridge.Extension, realm string, tabID, frameID int, realmID, js string) (json.RawMessage, error) {
 	if realm == "background" {
+		// A service worker's target survives a stop and a start, but a
+		// session attached to it goes stale, so each Eval attaches anew.
 		tid, err := c.workerTarget(ctx, e)
 		if err != nil {
 			return nil, err
 		}
-		s, err := c.session(ctx, tid)
+		s, err := c.attach(ctx, tid)
 		if err != nil {
 			return nil, err
 		}
+		defer s.cancel()
 		return s.eval(ctx, 0, js)
 	}
 	tid, err := c.tabTarget(ctx, e, tabID)
@@ -309,7 +313,7 @@ func (c *chromium) session(ctx context.Context, id target.ID) (*cdpSession, erro
 	c.mu.Lock()
 	s := c.sessions[id]
 	c.mu.Unlock()
-	if s != nil {
+	if s != nil && s.ctx.Err() == nil {
 		if ch, err := chromedp.Detached(s.ctx); err == nil {
 			select {
 			case <-ch:
@@ -318,7 +322,22 @@ func (c *chromium) session(ctx context.Context, id target.ID) (*cdpSession, erro
 			}
 		}
 	}
-	s = &cdpSession{contexts: make(map[runtime.ExecutionContextID]isolatedWorld)}
+	s, err := c.attach(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	if old := c.sessions[id]; old != nil {
+		old.cancel()
+	}
+	c.sessions[id] = s
+	c.mu.Unlock()
+	return s, nil
+}
+
+// attach attaches a new session to a target, tracking its isolated worlds.
+func (c *chromium) attach(ctx context.Context, id target.ID) (*cdpSession, error) {
+	s := &cdpSession{contexts: make(map[runtime.ExecutionContextID]isolatedWorld)}
 	s.ctx, s.cancel = chromedp.NewContext(c.browserCtx, chromedp.WithTargetID(id), chromedp.WithDetachOnCancel(),
 		chromedp.WithListener(func(ev any) {
 			switch ev := ev.(type) {
@@ -350,12 +369,6 @@ func (c *chromium) session(ctx context.Context, id target.ID) (*cdpSession, erro
 		s.cancel()
 		return nil, fmt.Errorf("failed to attach to target %s: %w", id, err)
 	}
-	c.mu.Lock()
-	if old := c.sessions[id]; old != nil {
-		old.cancel()
-	}
-	c.sessions[id] = s
-	c.mu.Unlock()
 	return s, nil
 }
 

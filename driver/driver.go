@@ -128,7 +128,7 @@ func Launch(ctx context.Context, opts Options) (_ *Browser, err error) {
 	if err != nil {
 		return nil, err
 	}
-	root, err := os.MkdirTemp("", "extbridge-")
+	root, err := os.MkdirTemp("", TempPrefix())
 	if err != nil {
 		return nil, fmt.Errorf("failed to make a temporary folder: %w", err)
 	}
@@ -225,6 +225,15 @@ func (b *Browser) anyBackground() *bridge.Extension {
 	}
 	return nil
 }
+
+// OwnerEnv is set in the environment of every browser Launch starts, to the
+// launching process's pid, so leak checks can find browsers that outlive
+// Close (see drivertest.Leaks).
+const OwnerEnv = "EXTBRIDGE_OWNER"
+
+// TempPrefix is the name prefix of the temporary folders of this process's
+// launches: "extbridge-<pid>-".
+func TempPrefix() string { return fmt.Sprintf("extbridge-%d-", os.Getpid()) }
 
 // findBinary resolves the browser binary: the option, then the env
 // variable, then PATH.

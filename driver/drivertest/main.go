@@ -6,8 +6,11 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/extbridge/extbridge/driver"
 )
 
 // Main runs the package's tests (m.Run), closes the [Shared] browsers, and
@@ -59,7 +62,7 @@ func TempDirs() map[string]bool { return tempDirs() }
 
 func tempDirs() map[string]bool {
 	out := map[string]bool{}
-	matches, _ := filepath.Glob(filepath.Join(os.TempDir(), "extbridge-*"))
+	matches, _ := filepath.Glob(filepath.Join(os.TempDir(), driver.TempPrefix()+"*"))
 	for _, m := range matches {
 		out[m] = true
 	}
@@ -108,17 +111,22 @@ func leakedGoroutines() string {
 	return strings.Join(out, "\n\n")
 }
 
-// leakedProcesses lists live processes whose command line names an
-// extbridge temporary folder: browsers and their helpers.
+// leakedProcesses lists live processes that this process's launches
+// started: browsers and their helpers carry driver.OwnerEnv with our pid.
 func leakedProcesses() string {
 	dirs, _ := filepath.Glob("/proc/[0-9]*")
-	marker := filepath.Join(os.TempDir(), "extbridge-")
+	marker := []byte(fmt.Sprintf("%s=%d\x00", driver.OwnerEnv, os.Getpid()))
+	self := strconv.Itoa(os.Getpid())
 	var out []string
 	for _, d := range dirs {
-		cmd, err := os.ReadFile(filepath.Join(d, "cmdline"))
-		if err != nil || !bytes.Contains(cmd, []byte(marker)) {
+		if filepath.Base(d) == self {
 			continue
 		}
+		env, err := os.ReadFile(filepath.Join(d, "environ"))
+		if err != nil || !bytes.Contains(env, marker) {
+			continue
+		}
+		cmd, _ := os.ReadFile(filepath.Join(d, "cmdline"))
 		if st, err := os.ReadFile(filepath.Join(d, "stat")); err == nil && bytes.Contains(st, []byte(") Z ")) {
 			continue // a zombie is already dead; its parent reaps it
 		}
