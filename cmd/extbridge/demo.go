@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/extbridge/extbridge/bridge"
@@ -60,6 +61,30 @@ func demo(args []string, stdout io.Writer) error {
 	}
 	say("opened tab %d at %sindex.html", tab.ID(), url)
 
+	// The watch follows every port event of the extension; the demo uses it
+	// to wait for the background and to show the background's side.
+	w, err := ext.Watch(ctx)
+	if err != nil {
+		return err
+	}
+	defer w.Close()
+	var bgView []bridge.Event
+	waitBackground := func(outgoing bool, text string) error {
+		for {
+			ev, err := w.Next(ctx)
+			if err != nil {
+				return err
+			}
+			if ev.Realm.Kind != "background" {
+				continue
+			}
+			bgView = append(bgView, ev)
+			if ev.Kind == bridge.EventMessage && ev.Outgoing == outgoing && strings.Contains(string(ev.Data), text) {
+				return nil
+			}
+		}
+	}
+
 	cs, err := ext.ContentScript(ctx, tab.ID(), 0)
 	if err != nil {
 		return err
@@ -92,6 +117,9 @@ func demo(args []string, stdout io.Writer) error {
 	if err := post(map[string]string{"greeting": "they clicked the page!"}); err != nil {
 		return err
 	}
+	if err := waitBackground(false, "they clicked the page!"); err != nil {
+		return err
+	}
 	say("  (clicking the extension's toolbar button)")
 	if err := tab.ClickAction(ctx, ext); err != nil {
 		return err
@@ -100,19 +128,14 @@ func demo(args []string, stdout io.Writer) error {
 		return err
 	}
 
-	// What the background logged, read back from its realm.
-	bg, err := ext.Background(ctx)
-	if err != nil {
-		return err
-	}
-	var got []json.RawMessage
-	if err := bg.Eval(ctx, waitReceivedJS(3), &got); err != nil {
+	if err := waitBackground(true, "they clicked the button!"); err != nil {
 		return err
 	}
 	say("")
-	say("the background's own log of what it received:")
-	for _, m := range got {
-		say("  %s", m)
+	say("the same exchange seen in the background realm (Extension.Watch), with the")
+	say("page's own content script's port first:")
+	for _, ev := range bgView {
+		say("  %s", ev)
 	}
 	if err := port.Disconnect(); err != nil {
 		return err
@@ -120,17 +143,6 @@ func demo(args []string, stdout io.Writer) error {
 	say("")
 	say("Go disconnected the port; done in %s", time.Since(start).Round(time.Millisecond))
 	return nil
-}
-
-// waitReceivedJS waits, inside the realm, until the fixture's
-// globalThis.received holds n entries from ports named port-from-cs, and
-// returns their messages.
-func waitReceivedJS(n int) string {
-	return fmt.Sprintf(`new Promise((resolve) => {
-  const pick = () => (globalThis.received || []).map((r) => r && r.msg !== undefined ? r.msg : r);
-  const check = () => { const m = pick(); if (m.length >= %d) resolve(m); else setTimeout(check, 10); };
-  check();
-})`, n)
 }
 
 // servePages serves the fixture pages on loopback.
