@@ -21,7 +21,8 @@ var fixtureNames = []string{"pingpong", "tabsconnect", "multiport", "nolistener"
 
 var (
 	fixtureDirs []string
-	pagesURL    string // ends with "/"
+	pagesURL    string   // ends with "/"
+	cleanups    []func() // run by TestMain after the tests
 )
 
 func TestMain(m *testing.M) {
@@ -41,6 +42,9 @@ func TestMain(m *testing.M) {
 	srv := httptest.NewServer(extfixtures.PagesHandler())
 	pagesURL = srv.URL + "/"
 	code := drivertest.RunMain(m)
+	for _, f := range cleanups {
+		f()
+	}
 	srv.Close()
 	os.RemoveAll(tmp)
 	os.Exit(code)

@@ -55,7 +55,7 @@ import (
 
 // files holds the fixture extensions and the test pages, one folder each.
 //
-//go:embed all:echo all:multiport all:nolistener all:pingpong all:tabsconnect all:pages
+//go:embed all:echo all:extpair-a all:extpair-b all:multiport all:nolistener all:pingpong all:tabsconnect all:pages
 var files embed.FS
 
 // pagesDir is the folder of the test pages, which is not an extension.

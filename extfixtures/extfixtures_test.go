@@ -37,7 +37,7 @@ type manifest struct {
 }
 
 func TestNames(t *testing.T) {
-	want := []string{"echo", "multiport", "nolistener", "pingpong", "tabsconnect"}
+	want := []string{"echo", "extpair-a", "extpair-b", "multiport", "nolistener", "pingpong", "tabsconnect"}
 	if got := Names(); !slices.Equal(got, want) {
 		t.Errorf("Names() = %q, want %q", got, want)
 	}
@@ -73,7 +73,7 @@ func TestMaterialize(t *testing.T) {
 				t.Errorf("background = %+v, want service_worker and the same file in scripts", m.Background)
 			}
 			refs := []string{m.Background.ServiceWorker}
-			if len(m.ContentScripts) == 0 {
+			if len(m.ContentScripts) == 0 && name != "extpair-b" { // extpair-b only receives other extensions
 				t.Errorf("no content scripts")
 			}
 			for _, cs := range m.ContentScripts {
@@ -83,7 +83,7 @@ func TestMaterialize(t *testing.T) {
 					t.Errorf("content script %v has no matches", cs.JS)
 				}
 			}
-			if !slices.Contains(m.HostPermissions, "<all_urls>") {
+			if len(m.ContentScripts) > 0 && !slices.Contains(m.HostPermissions, "<all_urls>") {
 				t.Errorf("host_permissions = %q, want <all_urls>", m.HostPermissions)
 			}
 			for _, ref := range refs {
@@ -131,7 +131,7 @@ func TestMaterializeTwice(t *testing.T) {
 
 func TestMaterializeErrors(t *testing.T) {
 	_, err := Materialize("nope", t.TempDir())
-	if err == nil || !strings.Contains(err.Error(), `failed to materialize "nope": no such fixture extension (known: echo, multiport, nolistener, pingpong, tabsconnect)`) {
+	if err == nil || !strings.Contains(err.Error(), `failed to materialize "nope": no such fixture extension (known: echo, extpair-a, extpair-b, multiport, nolistener, pingpong, tabsconnect)`) {
 		t.Errorf("err = %v", err)
 	}
 	if _, err := Materialize("pages", t.TempDir()); err == nil {
