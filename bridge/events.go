@@ -22,6 +22,7 @@ const (
 	EventMessage    EventKind = "message"    // a message went in or out of a port end
 	EventDisconnect EventKind = "disconnect" // a port end ended
 	EventOverflow   EventKind = "overflow"   // Dropped events were lost: the history or the watch fell behind
+	EventLog        EventKind = "log"        // the extension's code wrote to the console or threw an uncaught error
 )
 
 // Realm names the realm an event happened in.
@@ -46,6 +47,8 @@ type Event struct {
 	Err      error           // disconnect: the error, nil for a clean end
 	Local    bool            // disconnect: this end called disconnect
 	Dropped  int             // overflow: how many events were lost
+	Level    string          // log: "log", "info", "warn", "error", "debug", "uncaught" or "unhandledrejection"
+	Text     string          // log: the arguments, strings as they are and other values as JSON
 }
 
 // String renders the event on one line.
@@ -86,6 +89,8 @@ func (ev Event) String() string {
 		return s
 	case EventOverflow:
 		return fmt.Sprintf("%s %d events lost", ts, ev.Dropped)
+	case EventLog:
+		return fmt.Sprintf("%s %s console.%s: %s", ts, where, ev.Level, ev.Text)
 	}
 	return ts + " " + string(ev.Kind)
 }
@@ -142,7 +147,8 @@ func (e *Extension) record(ev Event) {
 var ErrWatchClosed = errors.New("extbridge: watch closed")
 
 // Watch follows every port event of an extension, in every realm, from the
-// extension's first instruction: it starts with the events kept since
+// extension's first instruction, with the extension's console output and
+// uncaught errors ([EventLog]) in between: it starts with the events kept since
 // launch (at most [HistorySize]) and goes on with new ones. Events come in
 // the order they happened within each realm.
 //

@@ -343,6 +343,8 @@ type frameIn struct {
 	Go     bool            `json:"go"`
 	Tab    *int            `json:"tab"`
 	Target string          `json:"target"`
+	Level  string          `json:"level"`
+	Text   string          `json:"text"`
 }
 
 func (rc *realmConn) readLoop() {
@@ -432,6 +434,8 @@ func (rc *realmConn) dispatch(f *frameIn) {
 			p.finish(err, !f.Self)
 			rc.ext.record(Event{Kind: EventDisconnect, Realm: rc.realm(), Port: p, Err: err, Local: f.Self})
 		}
+	case "log":
+		rc.ext.record(Event{Kind: EventLog, Realm: rc.realm(), Level: f.Level, Text: f.Text})
 	case "perr":
 		if p := rc.port(f.P); p != nil {
 			p.setPostErr(&DisconnectError{Message: f.E})

@@ -454,3 +454,31 @@ func TestBackgroundWakesAfterStop(t *testing.T) {
 		drivertest.RecvMatch(t, q, `"after"`)
 	})
 }
+
+// The extension's console output and uncaught errors come through the
+// watch, from the background and from content scripts.
+func TestConsoleAndErrorsInWatch(t *testing.T) {
+	drivertest.Run(t, func(t *testing.T, kind driver.Kind) {
+		e := setup(t, kind)
+		ext := e.ext(t, "pingpong")
+		w := drivertest.Watch(t, ext)
+		w2 := drivertest.Watch(t, ext) // each expectation reads its own watch: the order between realms is free
+		tab := e.tab(t, "index.html?"+t.Name())
+		p := connect(t, contentScript(t, ext, tab, 0), "port-from-cs")
+		post(t, p, map[string]string{"greeting": "log me " + t.Name()})
+		drivertest.WaitEvent(t, w, "the background logging the greeting", func(ev bridge.Event) bool {
+			return ev.Kind == bridge.EventLog && ev.Realm.Kind == "background" && ev.Level == "log" && contains(ev.Text, "log me "+t.Name())
+		})
+		drivertest.WaitEvent(t, w2, "the content script logging the background's greeting", func(ev bridge.Event) bool {
+			return ev.Kind == bridge.EventLog && ev.Realm.Kind == "content" && contains(ev.Realm.URL, t.Name()) && contains(ev.Text, "hi there content script!")
+		})
+		// An error thrown by extension code in a listener is reported.
+		bg := background(t, ext)
+		if err := bg.Eval(drivertest.Context(t), `setTimeout(() => { throw new Error("thrown by the extension") }, 0); 1`, nil); err != nil {
+			t.Fatal(err)
+		}
+		drivertest.WaitEvent(t, w, "the uncaught error", func(ev bridge.Event) bool {
+			return ev.Kind == bridge.EventLog && ev.Level == "uncaught" && contains(ev.Text, "thrown by the extension")
+		})
+	})
+}

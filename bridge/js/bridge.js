@@ -366,6 +366,40 @@
     }, (e) => reply(cmd.i, undefined, e === undefined ? "undefined" : e));
   }
 
+  // ---- console output and uncaught errors of the extension's code --------
+  const fmtArg = (a) => {
+    if (typeof a === "string") return a;
+    if (a instanceof Error) return String(a.stack || a);
+    try { const s = safeStringify(a); return s === undefined ? String(a) : s; } catch (e) { return String(a); }
+  };
+  const clip = (s) => (s.length > 8192 ? s.slice(0, 8192) + "…" : s);
+  const con = G.console;
+  if (con) {
+    for (const level of ["log", "info", "warn", "error", "debug"]) {
+      const orig = con[level];
+      if (typeof orig !== "function") continue;
+      defineValue(con, level, function (...args) {
+        try { send({ t: "log", level, text: clip(args.map(fmtArg).join(" ")) }); } catch (e) { /* keep logging */ }
+        return fnApply(orig, con, args);
+      });
+    }
+  }
+  if (typeof G.addEventListener === "function") {
+    let own = "";
+    try { own = new URL(api.runtime.getURL("/")).origin; } catch (e) { /* none */ }
+    // In a content-script world the window also sees the page's errors:
+    // keep only those from the extension's own files.
+    G.addEventListener("error", (e) => {
+      if (CFG.realm === "content" && !(e.filename && own && String(e.filename).startsWith(own))) return;
+      send({ t: "log", level: "uncaught", text: clip(String(e.error && e.error.stack ? e.error.stack : e.message) + (e.filename ? ` (${e.filename}:${e.lineno})` : "")) });
+    });
+    G.addEventListener("unhandledrejection", (e) => {
+      if (CFG.realm === "content") return; // the page's promises are not the extension's
+      const r = e.reason;
+      send({ t: "log", level: "unhandledrejection", text: clip(String(r && r.stack ? r.stack : r)) });
+    });
+  }
+
   Object.defineProperty(G, KEY, { value: Object.freeze({ id: realmId }), enumerable: false });
   openWire();
 })();
