@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	cdpbrowser "github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/cdp"
 	cdpext "github.com/chromedp/cdproto/extensions"
 	"github.com/chromedp/cdproto/runtime"
@@ -199,6 +200,13 @@ func (c *chromium) close() error {
 	return nil
 }
 
+// Alive returns an error once the browser no longer answers. The Hub asks
+// when a realm's wire breaks, to tell a dead browser from a dead realm.
+func (c *chromium) Alive(ctx context.Context) error {
+	_, err := chromedp.CallBrowser(withDeadline(c.browserCtx, ctx), cdpbrowser.GetVersion, cdp.Empty{})
+	return err
+}
+
 // WakeBackground starts the extension's service worker.
 func (c *chromium) WakeBackground(ctx context.Context, e *bridge.Extension) error {
 	cctx := withDeadline(c.browserCtx, ctx)
@@ -218,6 +226,23 @@ func (c *chromium) StopBackground(ctx context.Context, e *bridge.Extension) erro
 	}
 	_, err = chromedp.CallBrowser(withDeadline(c.browserCtx, ctx), target.CloseTarget, target.CloseTargetParams{TargetID: tid})
 	return err
+}
+
+// start runs the first chromedp action on tabCtx, which creates or attaches
+// its target. chromedp ties the target's lifetime to the context of that
+// first run, so it must be tabCtx itself; ctx only bounds the wait, and
+// cancels tabCtx if it ends first.
+func start(tabCtx context.Context, cancel context.CancelFunc, ctx context.Context) error {
+	done := make(chan error, 1)
+	go func() { done <- chromedp.Do(tabCtx) }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		cancel()
+		<-done
+		return ctx.Err()
+	}
 }
 
 // withDeadline returns a child of the chromedp context parent that also ends
@@ -365,7 +390,7 @@ func (c *chromium) attach(ctx context.Context, id target.ID) (*cdpSession, error
 				s.mu.Unlock()
 			}
 		}))
-	if err := chromedp.Do(withDeadline(s.ctx, ctx)); err != nil {
+	if err := start(s.ctx, s.cancel, ctx); err != nil {
 		s.cancel()
 		return nil, fmt.Errorf("failed to attach to target %s: %w", id, err)
 	}
@@ -413,7 +438,7 @@ func (c *chromium) newTab(ctx context.Context, url string) (*Tab, error) {
 		return nil, err
 	}
 	tabCtx, cancel := chromedp.NewContext(c.browserCtx)
-	if err := chromedp.Do(withDeadline(tabCtx, ctx)); err != nil {
+	if err := start(tabCtx, cancel, ctx); err != nil {
 		c.tabMu.Unlock()
 		cancel()
 		return nil, err
@@ -497,4 +522,9 @@ func (c *chromium) tabTargets(ctx context.Context) (map[target.ID]bool, error) {
 		out[x.TargetID] = true
 	}
 	return out, nil
+}
+
+func (c *chromium) screenshot(ctx context.Context, t *Tab) ([]byte, error) {
+	ct := t.extra.(*chromiumTab)
+	return chromedp.Run(withDeadline(ct.ctx, ctx), chromedp.CaptureScreenshot())
 }

@@ -92,6 +92,24 @@ func (t *Tab) Close(ctx context.Context) error {
 	return t.b.impl.closeTab(ctx, t)
 }
 
+// screenshotter is a browserImpl that can capture a tab.
+type screenshotter interface {
+	screenshot(ctx context.Context, t *Tab) ([]byte, error)
+}
+
+// Screenshot captures the visible part of the tab as a PNG.
+func (t *Tab) Screenshot(ctx context.Context) ([]byte, error) {
+	s, ok := t.b.impl.(screenshotter)
+	if !ok {
+		return nil, fmt.Errorf("failed to capture tab %d: %w", t.id, errors.ErrUnsupported)
+	}
+	png, err := s.screenshot(ctx, t)
+	if err != nil {
+		return nil, fmt.Errorf("failed to capture tab %d: %w", t.id, err)
+	}
+	return png, nil
+}
+
 // ClickAction clicks the extension's toolbar button (its action or
 // browserAction) with this tab active, so the extension's
 // action.onClicked listeners run with this tab.

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -53,6 +54,8 @@ func launchFirefox(ctx context.Context, b *Browser, bin string, opts Options, di
 		Args:           args,
 		Stderr:         opts.Stderr,
 		ExtensionUUIDs: uuids,
+		Env:            []string{fmt.Sprintf("%s=%d", OwnerEnv, os.Getpid())},
+		TempDir:        b.root,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("failed to launch Firefox: %w", err)
@@ -67,6 +70,11 @@ func launchFirefox(ctx context.Context, b *Browser, bin string, opts Options, di
 		case <-f.conn.Done():
 		case <-f.stop:
 			return
+		}
+		select {
+		case <-f.stop:
+			return // Close killed it
+		default:
 		}
 		b.hub.Shutdown(errors.New("the browser process exited"))
 	}()
@@ -269,52 +277,79 @@ func (f *firefox) WakeBackground(ctx context.Context, e *bridge.Extension) error
 }
 
 // installEvalJS loads a process script into every content process (the
-// extension process included). It evaluates code sent by evalJS in a realm
-// of that process, with Cu.evalInSandbox, to which the extension's content
-// security policy does not apply:
-//   - the background: a sandbox whose prototype is the event page's window,
-//     one per window, so the code reads the page's globals and its
-//     top-level declarations stay in the sandbox (they persist from one
-//     Eval to the next but the page's own code does not see them);
-//   - a content-script world: the content script's own global, found by
-//     the id of the bridge that runs in it.
+// extension process included). It evaluates the code evalJS sends, where the
+// extension's content security policy, which forbids eval, does not apply:
+//   - the background: in the event page's own global, with the Debugger API
+//     (Debugger.Object.executeInGlobal, what the DevTools console does), so
+//     the code runs as if the page ran it: top-level declarations become the
+//     page's globals and errors thrown later by its callbacks are the page's
+//     uncaught errors. The page is a debuggee only during the call;
+//   - a content-script world: Cu.evalInSandbox in the content script's own
+//     global (a sandbox), found by the id of the bridge that runs in it.
+//
+// Both hand the value to the same serializer in the realm: a promise is
+// awaited, then the value is JSON-encoded as the bridge does it (undefined
+// becomes null, a BigInt its decimal string, a cycle null).
 const installEvalJS = `() => {
   const child = () => {
-    const windows = new WeakMap();
     const ser = "(v) => Promise.resolve(v).then((v) => { if (v === undefined) return 'null'; " +
       "try { return JSON.stringify(v) ?? 'null'; } catch (e) { const seen = new WeakSet(); " +
       "return JSON.stringify(v, (k, x) => { if (typeof x === 'bigint') return x.toString(); " +
-      "if (x && typeof x === 'object') { if (seen.has(x)) return null; seen.add(x); } return x; }) ?? 'null'; } })";
+      "if (x && typeof x === 'object') { if (seen.has(x)) return null; seen.add(x); } return x; }) ?? 'null'; } }, " +
+      "(e) => { throw (e instanceof Error || (e && e.message !== undefined)) ? String(e.name || 'Error') + ': ' + String(e.message) : String(e); })";
+    let Debugger;
+    const inPage = (w, code) => {
+      if (!Debugger) {
+        const sb = Cu.Sandbox(Services.scriptSecurityManager.getSystemPrincipal(), {freshCompartment: true});
+        ChromeUtils.importESModule("resource://gre/modules/jsdebugger.sys.mjs").addDebuggerToGlobal(sb);
+        Debugger = sb.Debugger;
+      }
+      const dbg = new Debugger();
+      try {
+        const g = dbg.addDebuggee(w);
+        let c = g.executeInGlobal(code, {url: "extbridge-eval"});
+        if (!c) throw new Error("the evaluation was terminated");
+        c = "throw" in c ? g.executeInGlobalWithBindings("Promise.reject(e)", {e: c.throw}) : c;
+        c = g.executeInGlobalWithBindings("(" + ser + ")(v)", {v: c.return});
+        if (!c || !("return" in c)) throw new Error("failed to serialize the value");
+        return c.return.unsafeDereference();
+      } finally {
+        dbg.removeAllDebuggees();
+      }
+    };
     Services.cpmm.addMessageListener("extbridge:eval", (m) => {
       const d = m.data;
       const reply = (r) => Services.cpmm.sendAsyncMessage("extbridge:evalr", Object.assign({id: d.id}, r));
-      const fail = (e) => reply({err: String(e && e.message !== undefined ? e.message : e)});
-      let sb;
+      let run;
       try {
         if (d.kind === "background") {
           const bc = BrowsingContext.get(d.bc);
           const w = bc && bc.window;
           if (!w) return; // not in this process
-          sb = windows.get(w);
-          if (!sb) {
-            sb = Cu.Sandbox(w, {sandboxPrototype: w, wantXrays: false, sandboxName: "extbridge eval"});
-            windows.set(w, sb);
-          }
+          run = () => inPage(w, d.code);
         } else {
           const {ExtensionContent} = ChromeUtils.importESModule("resource://gre/modules/ExtensionContent.sys.mjs");
-          sb = ExtensionContent.getAllContentScriptGlobals().find((s) => {
+          const sb = ExtensionContent.getAllContentScriptGlobals().find((s) => {
             try { return Cu.evalInSandbox("globalThis[Symbol.for('extbridge.bridge')]?.id", s) === d.realm; } catch (e) { return false; }
           });
           if (!sb) return reply({gone: "the content-script world is gone (its page was closed or navigated)"});
+          run = () => {
+            let v;
+            try {
+              v = Cu.evalInSandbox(d.code, sb, undefined, "extbridge-eval", 1);
+            } catch (e) {
+              v = Cu.evalInSandbox("(e) => Promise.reject(e)", sb)(e);
+            }
+            return Cu.evalInSandbox(ser, sb)(v);
+          };
         }
       } catch (e) {
         return reply({gone: String(e)});
       }
       try {
-        const out = Cu.evalInSandbox(ser, sb)(Cu.evalInSandbox(d.code, sb, undefined, "extbridge-eval", 1));
-        out.then((s) => reply({ok: s}), (e) => fail(e === undefined ? "undefined" : e));
+        run().then((s) => reply({ok: s}), (e) => reply({err: String(e)}));
       } catch (e) {
-        fail(e);
+        reply({gone: String(e)});
       }
     });
   };
@@ -386,4 +421,11 @@ func (f *firefox) Eval(ctx context.Context, e *bridge.Extension, realm string, t
 		return json.RawMessage("null"), nil
 	}
 	return json.RawMessage(*r.OK), nil
+}
+
+// Alive returns an error once the browser no longer answers. The Hub asks
+// when a realm's wire breaks, to tell a dead browser from a dead realm.
+func (f *firefox) Alive(ctx context.Context) error {
+	_, err := bidi.Call[struct{}](ctx, f.conn, "session.status", map[string]any{})
+	return err
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/extbridge/extbridge/bridge"
 	"github.com/extbridge/extbridge/driver"
+	"github.com/extbridge/extbridge/driver/drivertest"
 )
 
 // ffExtension is a small MV3 extension with an event page, an action and a
@@ -64,6 +65,7 @@ func launchFirefox(t *testing.T) (*driver.Browser, string) {
 	if os.Getenv("EXTBRIDGE_FIREFOX_LOG") != "" {
 		opts.Stderr = os.Stderr
 	}
+	before := drivertest.TempDirs()
 	b, err := driver.Launch(ctx, opts)
 	if err != nil {
 		t.Fatal(err)
@@ -84,6 +86,9 @@ func launchFirefox(t *testing.T) (*driver.Browser, string) {
 			if _, err := os.Stat(d); !errors.Is(err, os.ErrNotExist) {
 				t.Errorf("%s is still there after Close: %v", d, err)
 			}
+		}
+		if leaks := drivertest.Leaks(before); leaks != "" {
+			t.Errorf("leaks after Close:\n%s", leaks)
 		}
 	})
 	return b, srv.URL
@@ -182,6 +187,10 @@ func TestFirefoxTabsEvalAction(t *testing.T) {
 		{"undefined", "null"},
 		{"var kept = 7; kept", "7"},
 		{"kept * 6", "42"},
+		{"globalThis.kept", "7"}, // the page's own global
+		{"let lexical = 3; lexical", "3"},
+		{"lexical + 1", "4"},
+		{"Promise.resolve(undefined)", "null"},
 		{"10n", `"10"`},
 		{"location.href.startsWith('moz-extension://')", "true"},
 	} {
@@ -198,6 +207,30 @@ func TestFirefoxTabsEvalAction(t *testing.T) {
 	for _, js := range []string{"(() => { throw new Error('boom') })()", "Promise.reject(new Error('boom'))", "nosuchname_boom"} {
 		if err := bg.Eval(ctx, js, nil); err == nil || !strings.Contains(err.Error(), "boom") {
 			t.Errorf("Eval(%s) = %v, want an error about boom", js, err)
+		}
+	}
+
+	// An error thrown later by a callback of the code is the page's own
+	// uncaught error.
+	if err := bg.Eval(ctx, `globalThis.errs = []; addEventListener("error", (e) => errs.push(e.message)); setTimeout(() => { throw new Error("later") }, 0); 1`, nil); err != nil {
+		t.Fatal(err)
+	}
+	var errs []string
+	for deadline := time.Now().Add(5 * time.Second); len(errs) == 0 && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if err := bg.Eval(ctx, "errs", &errs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(errs) != 1 || !strings.Contains(errs[0], "later") {
+		t.Errorf("the page's error events = %q", errs)
+	}
+	cs, err := ext.ContentScript(ctx, tabs[0].ID(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, js := range []string{"(() => { throw new Error('boom') })()", "Promise.reject(new Error('boom'))"} {
+		if err := cs.Eval(ctx, js, nil); err == nil || !strings.Contains(err.Error(), "Error: boom") {
+			t.Errorf("content Eval(%s) = %v, want an error about boom", js, err)
 		}
 	}
 
@@ -368,5 +401,29 @@ func TestFirefoxIdleSuspend(t *testing.T) {
 	var n int
 	if err := bg.Eval(ctx, "clicks.length + 1", &n); err != nil || n != 1 {
 		t.Errorf("Eval after the wake = %d, %v", n, err)
+	}
+}
+
+// Without extensions, tabs still open and close; Firefox's built-in add-ons
+// load the tabs API, so the tab even has its tabs.Tab id (Chromium says -1).
+func TestFirefoxNoExtension(t *testing.T) {
+	if _, err := os.Stat("/usr/bin/firefox-esr"); err != nil && os.Getenv("EXTBRIDGE_FIREFOX") == "" {
+		t.Skip("no Firefox: apt-get install firefox-esr, or set EXTBRIDGE_FIREFOX")
+	}
+	ctx := testContext(t)
+	b, err := driver.Launch(ctx, driver.Options{Browser: driver.Firefox})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	tab, err := b.NewTab(ctx, "about:blank")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tab.ID() < 0 {
+		t.Errorf("ID = %d, want a tab id", tab.ID())
+	}
+	if err := tab.Close(ctx); err != nil {
+		t.Error(err)
 	}
 }

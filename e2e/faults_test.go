@@ -104,7 +104,7 @@ func trafficPorts(t *testing.T, ext *bridge.Extension, tab *driver.Tab, prefix s
 		t.Fatal(err)
 	}
 	defer l.Close()
-	connect(t, cs, prefix+"-accepted")
+	ports["content accepted"] = connect(t, cs, prefix+"-accepted")
 	for {
 		p, err := l.Accept(ctx)
 		if err != nil {
@@ -115,10 +115,15 @@ func trafficPorts(t *testing.T, ext *bridge.Extension, tab *driver.Tab, prefix s
 			break
 		}
 	}
+	// Each port carries messages both ways: the echo fixture answers on
+	// the ports Go opens; the accepted port gets what its content end posts.
 	for name, p := range ports {
 		post(t, p, name)
-		drivertest.RecvMatch(t, p, strconv.Quote(name))
+		if name != "background accepted" {
+			drivertest.RecvMatch(t, p, strconv.Quote(name))
+		}
 	}
+	drivertest.RecvMatch(t, ports["background accepted"], strconv.Quote("content accepted"))
 	return ports
 }
 
@@ -290,6 +295,7 @@ func TestFaultBackgroundStopped(t *testing.T) {
 		expectEnded(t, "background tabs.connect", ports["background tabs.connect"], "stopped (the service worker or background page ended)")
 		expectEnded(t, "background accepted", ports["background accepted"], "stopped (the service worker or background page ended)")
 		drivertest.ExpectDisconnect(t, ports["content runtime.connect"], "")
+		drivertest.ExpectDisconnect(t, ports["content accepted"], "")
 		for _, err := range stop() {
 			t.Error(err)
 		}

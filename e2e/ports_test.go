@@ -360,6 +360,17 @@ func TestEval(t *testing.T) {
 		if err := background(t, ext).Eval(ctx, "(() => { throw new Error('boom') })()", nil); err == nil || !contains(err.Error(), "boom") {
 			t.Errorf("Eval of a throw = %v", err)
 		}
+		// Each Eval's context bounds only that call: a later Eval works after
+		// an earlier context ended.
+		cs := contentScript(t, ext, tab, 0)
+		for i := range 2 {
+			c, cancel := context.WithTimeout(context.Background(), drivertest.Timeout)
+			err := cs.Eval(c, "document.title", nil)
+			cancel()
+			if err != nil {
+				t.Fatalf("content Eval %d after an earlier context ended: %v", i, err)
+			}
+		}
 	})
 }
 
@@ -480,5 +491,20 @@ func TestConsoleAndErrorsInWatch(t *testing.T) {
 		drivertest.WaitEvent(t, w, "the uncaught error", func(ev bridge.Event) bool {
 			return ev.Kind == bridge.EventLog && ev.Level == "uncaught" && contains(ev.Text, "thrown by the extension")
 		})
+	})
+}
+
+// A tab can be captured, for diagnostics.
+func TestScreenshot(t *testing.T) {
+	drivertest.Run(t, func(t *testing.T, kind driver.Kind) {
+		e := setup(t, kind)
+		tab := e.tab(t, "index.html")
+		png, err := tab.Screenshot(drivertest.Context(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(png) < 8 || string(png[1:4]) != "PNG" {
+			t.Fatalf("not a PNG: % x", png[:min(8, len(png))])
+		}
 	})
 }

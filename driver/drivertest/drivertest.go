@@ -19,7 +19,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -164,6 +163,7 @@ func NewTab(t testing.TB, b *driver.Browser, url string) *driver.Tab {
 		defer cancel()
 		_ = tab.Close(ctx)
 	})
+	Diagnose(t, b, tab) // its cleanup runs first: screenshots before the tab closes
 	return tab
 }
 
@@ -173,5 +173,3 @@ func Context(t testing.TB) context.Context {
 	t.Cleanup(cancel)
 	return ctx
 }
-
-var _ = slices.Contains[[]string]
