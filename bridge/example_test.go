@@ -1,0 +1,200 @@
+package bridge_test
+
+import (
+	"context"
+	"fmt"
+	"log"
+	"net/http/httptest"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/extbridge/extbridge/bridge"
+	"github.com/extbridge/extbridge/driver"
+	"github.com/extbridge/extbridge/driver/drivertest"
+	"github.com/extbridge/extbridge/extfixtures"
+)
+
+func TestMain(m *testing.M) { drivertest.Main(m) }
+
+// launchFixture starts Chromium with one fixture extension and serves the
+// fixture pages; the examples share it.
+func launchFixture(name string) (b *driver.Browser, pages string, done func()) {
+	dir, err := os.MkdirTemp("", "example-")
+	if err != nil {
+		log.Fatal(err)
+	}
+	ext, err := extfixtures.Materialize(name, dir)
+	if err != nil {
+		log.Fatal(err)
+	}
+	srv := httptest.NewServer(extfixtures.PagesHandler())
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	b, err = driver.Launch(ctx, driver.Options{Extensions: []string{ext}})
+	if err != nil {
+		log.Fatal(err)
+	}
+	return b, srv.URL + "/", func() { b.Close(); srv.Close(); os.RemoveAll(dir) }
+}
+
+// Go plays a content script of a tab: runtime.connect, post, receive.
+func ExampleExtension_ContentScript() {
+	b, pages, done := launchFixture("echo")
+	defer done()
+	ctx := context.Background()
+	tab, err := b.NewTab(ctx, pages+"index.html")
+	if err != nil {
+		log.Fatal(err)
+	}
+	cs, err := b.Extensions()[0].ContentScript(ctx, tab.ID(), 0)
+	if err != nil {
+		log.Fatal(err)
+	}
+	port, err := cs.Connect(ctx, bridge.ConnectInfo{Name: "from-go"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer port.Disconnect()
+	if err := port.PostMessage(ctx, map[string]string{"greeting": "hello"}); err != nil {
+		log.Fatal(err)
+	}
+	msg, err := port.Recv(ctx) // the echo fixture's background echoes it
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(string(msg))
+	// Output: {"greeting":"hello"}
+}
+
+// Go listens in the background like a runtime.onConnect listener, and gets
+// the content script's port with the browser's sender.
+func ExampleContext_Listen() {
+	b, pages, done := launchFixture("pingpong")
+	defer done()
+	ctx := context.Background()
+	bg, err := b.Extensions()[0].Background(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	l, err := bg.Listen(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer l.Close()
+	tab, err := b.NewTab(ctx, pages+"index.html") // its content script connects
+	if err != nil {
+		log.Fatal(err)
+	}
+	port, err := l.Accept(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	msg, err := port.Recv(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(port.Name(), port.Sender().Tab.ID == tab.ID(), string(msg))
+	// Output: port-from-cs true {"greeting":"hello from content script"}
+}
+
+// The background connects to every frame of a tab with tabs.connect.
+func ExampleContext_TabsConnect() {
+	b, pages, done := launchFixture("echo")
+	defer done()
+	ctx := context.Background()
+	tab, err := b.NewTab(ctx, pages+"index.html")
+	if err != nil {
+		log.Fatal(err)
+	}
+	bg, err := b.Extensions()[0].Background(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	port, err := bg.TabsConnect(ctx, tab.ID(), bridge.ConnectInfo{Name: "to-tab"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer port.Disconnect()
+	if err := port.PostMessage(ctx, "ping"); err != nil {
+		log.Fatal(err)
+	}
+	msg, err := port.Recv(ctx) // the content script echoes
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(string(msg))
+	// Output: "ping"
+}
+
+// Watch shows the ports the extension's own code opens, with their traffic.
+func ExampleExtension_Watch() {
+	b, pages, done := launchFixture("pingpong")
+	defer done()
+	ctx := context.Background()
+	ext := b.Extensions()[0]
+	w, err := ext.Watch(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer w.Close()
+	if _, err := b.NewTab(ctx, pages+"index.html"); err != nil {
+		log.Fatal(err)
+	}
+	for {
+		ev, err := w.Next(ctx)
+		if err != nil {
+			log.Fatal(err)
+		}
+		if ev.Kind == bridge.EventMessage && ev.Realm.Kind == "background" && !ev.Outgoing {
+			fmt.Printf("the background received %s on %q\n", ev.Data, ev.Port.Name())
+			return
+		}
+	}
+	// Output: the background received {"greeting":"hello from content script"} on "port-from-cs"
+}
+
+// Eval runs code in a realm and decodes its (awaited) value.
+func ExampleContext_Eval() {
+	b, _, done := launchFixture("echo")
+	defer done()
+	ctx := context.Background()
+	bg, err := b.Extensions()[0].Background(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	var name string
+	if err := bg.Eval(ctx, `Promise.resolve((globalThis.browser ?? chrome).runtime.getManifest().name)`, &name); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(name)
+	// Output: echo
+}
+
+// A port the other end disconnects ends cleanly; Recv drains, then reports
+// the end.
+func ExamplePort_Done() {
+	b, pages, done := launchFixture("echo")
+	defer done()
+	ctx := context.Background()
+	tab, err := b.NewTab(ctx, pages+"index.html")
+	if err != nil {
+		log.Fatal(err)
+	}
+	cs, err := b.Extensions()[0].ContentScript(ctx, tab.ID(), 0)
+	if err != nil {
+		log.Fatal(err)
+	}
+	port, err := cs.Connect(ctx, bridge.ConnectInfo{Name: "short-lived"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	// The echo fixture disconnects on {cmd: "disconnect"}.
+	if err := port.PostMessage(ctx, map[string]string{"cmd": "disconnect"}); err != nil {
+		log.Fatal(err)
+	}
+	<-port.Done()
+	_, err = port.Recv(ctx)
+	fmt.Println(port.Err(), err)
+	// Output: <nil> extbridge: port disconnected
+}
