@@ -83,6 +83,12 @@ func (c *Context) open(ctx context.Context, how string, cmd map[string]any) (*Po
 	}
 	var id int
 	if err := rc.call(ctx, cmd, &id); err != nil {
+		// Cut short after the realm opened the port: nobody will use it.
+		if req, ok := cmd["i"].(int64); ok {
+			if p := rc.takeOpened(req); p != nil {
+				_ = p.Disconnect()
+			}
+		}
 		return nil, fmt.Errorf("failed to %s from %s: %w", how, c, err)
 	}
 	p := rc.takeOpened(cmd["i"].(int64))
@@ -96,6 +102,11 @@ func (c *Context) open(ctx context.Context, how string, cmd map[string]any) (*Po
 // this realm; the ports they receive come out of [Listener.Accept]. Like any
 // listener, it makes connections to this realm succeed that would otherwise
 // fail with "Receiving end does not exist".
+//
+// The listeners live in the realm that runs now, as listeners added by the
+// extension's code after start-up would: when the service worker or event
+// page stops, Accept returns an error that says so, and a new Listen after
+// [Extension.Background] listens in the new one.
 func (c *Context) Listen(ctx context.Context) (*Listener, error) {
 	rc, err := c.realm(ctx)
 	if err != nil {
@@ -115,6 +126,8 @@ func (c *Context) Listen(ctx context.Context) (*Listener, error) {
 		rc.mu.Lock()
 		delete(rc.listeners, l.id)
 		rc.mu.Unlock()
+		// Cut short, the realm may have added the listeners anyway.
+		_ = l.Close()
 		return nil, fmt.Errorf("failed to listen in %s: %w", c, err)
 	}
 	return l, nil

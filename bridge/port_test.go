@@ -340,7 +340,9 @@ func TestListenerAcceptAndClose(t *testing.T) {
 	if m, err := p.Recv(ctx); err != nil || string(m) != "1" {
 		t.Fatalf("Recv = %s, %v", m, err)
 	}
+	sawDisc := make(chan struct{})
 	go func() {
+		defer close(sawDisc)
 		for {
 			m := f.cmd()
 			if m["c"] == "unlisten" {
@@ -354,6 +356,7 @@ func TestListenerAcceptAndClose(t *testing.T) {
 	if err := l.Close(); err != nil {
 		t.Fatal(err)
 	}
+	<-sawDisc
 	if _, err := l.Accept(ctx); !errors.Is(err, ErrListenerClosed) {
 		t.Fatalf("Accept after Close = %v", err)
 	}

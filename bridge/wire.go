@@ -9,11 +9,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/coder/websocket"
@@ -319,7 +321,9 @@ func (rc *realmConn) writeLoop() {
 			err := rc.ws.Write(ctx, websocket.MessageText, f)
 			cancel()
 			if err != nil {
-				rc.end(fmt.Errorf("the wire to %s failed: %w", rc.describe(), err))
+				// The realm went away under the write (the peer reset the
+				// connection): say so, as the read side would.
+				rc.end(rc.closeCause(err))
 				return
 			}
 		}
@@ -364,8 +368,24 @@ func (rc *realmConn) readLoop() {
 	}
 }
 
-// closeCause says why a realm's wire closed. A close frame is the realm
-// going away by itself; anything else is a broken connection.
+// browserGone returns the error every port gets when the browser process
+// exited, if the driver can tell (it implements Alive) and it did; else nil.
+func (h *Hub) browserGone() error {
+	a, ok := h.getDriver().(interface{ Alive(context.Context) error })
+	if !ok {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if a.Alive(ctx) != nil {
+		return errors.New("the browser process exited")
+	}
+	return nil
+}
+
+// closeCause says why a realm's wire closed: the browser's death, else
+// with a close frame the realm going away by itself, else a broken
+// connection.
 func (rc *realmConn) closeCause(err error) error {
 	var what string
 	switch rc.info.Realm {
@@ -376,7 +396,15 @@ func (rc *realmConn) closeCause(err error) error {
 	default:
 		what = "closed"
 	}
-	if websocket.CloseStatus(err) != -1 {
+	// The realm may have gone with the whole browser (its network process
+	// may still send a close frame as it dies). Then say that.
+	if gone := rc.hub.browserGone(); gone != nil {
+		return gone
+	}
+	// A close frame, or a socket the browser dropped as the realm died, is
+	// the realm going away; anything else is worth showing.
+	if websocket.CloseStatus(err) != -1 || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) {
 		return fmt.Errorf("%s %s", rc.describe(), what)
 	}
 	return fmt.Errorf("%s %s: %w", rc.describe(), what, err)
@@ -401,13 +429,23 @@ func (rc *realmConn) dispatch(f *frameIn) {
 		p := newPort(rc, f.P, f.Name, f.Sender)
 		p.how = f.How
 		rc.mu.Lock()
+		abandoned := false
 		if f.Go {
 			p.claimed = true // before any message can arrive
-			rc.opened[f.I] = p
+			// The call that opened it may have given up (its context
+			// ended): then nobody will take the port, so it is closed.
+			if _, waiting := rc.pending[f.I]; waiting {
+				rc.opened[f.I] = p
+			} else {
+				abandoned = true
+			}
 		}
 		rc.ports[f.P] = p
 		rc.mu.Unlock()
 		rc.ext.record(Event{Kind: EventOpen, Realm: rc.realm(), Port: p, How: f.How, Name: f.Name, Sender: f.Sender, ByGo: f.Go})
+		if abandoned {
+			_ = p.Disconnect()
+		}
 	case "msg":
 		if p := rc.port(f.P); p != nil {
 			d := f.D
