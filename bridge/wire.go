@@ -32,6 +32,12 @@ const maxFrame = 128 << 20
 // holds the token.
 const helloTimeout = 10 * time.Second
 
+// helloLimit is the largest first frame (the hello) a connection may send
+// before it proved it holds the token, so that anyone who finds the port
+// cannot make the Go process buffer maxFrame bytes per connection. A hello
+// carries the realm's URL, which Chromium caps at 2 MiB.
+const helloLimit = 4 << 20
+
 // Hub is the Go end of the wire: a loopback WebSocket server that every
 // bridge realm of one browser connects to. Package driver creates one per
 // [driver.Launch]; most programs never use it directly.
@@ -203,11 +209,12 @@ func (h *Hub) serveWire(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return
 	}
-	c.SetReadLimit(maxFrame)
+	c.SetReadLimit(helloLimit)
 	ctx, cancel := context.WithTimeout(context.Background(), helloTimeout)
 	_, data, err := c.Read(ctx)
 	cancel()
 	if err != nil {
+		h.logger.Warn("extbridge: rejected a wire connection without a hello", "remote", r.RemoteAddr, "err", err)
 		c.CloseNow()
 		return
 	}
@@ -224,6 +231,7 @@ func (h *Hub) serveWire(w http.ResponseWriter, r *http.Request) {
 		c.Close(websocket.StatusPolicyViolation, "")
 		return
 	}
+	c.SetReadLimit(maxFrame)
 	e := h.exts[hi.Ext]
 	rc := newRealmConn(h, e, c, hi)
 	h.conns[rc] = struct{}{}
@@ -440,8 +448,12 @@ func (rc *realmConn) dispatch(f *frameIn) {
 				abandoned = true
 			}
 		}
+		old := rc.ports[f.P]
 		rc.ports[f.P] = p
 		rc.mu.Unlock()
+		if old != nil { // a bridge never reuses an id; end the old port rather than lose it
+			old.finish(&DisconnectError{Message: fmt.Sprintf("the bridge reused port id %d", f.P)}, true)
+		}
 		rc.ext.record(Event{Kind: EventOpen, Realm: rc.realm(), Port: p, How: f.How, Name: f.Name, Sender: f.Sender, ByGo: f.Go})
 		if abandoned {
 			_ = p.Disconnect()
@@ -518,7 +530,6 @@ func (rc *realmConn) end(cause error) {
 		return
 	}
 	rc.err = cause
-	close(rc.done)
 	ports := rc.ports
 	rc.ports = map[int]*Port{}
 	pending := rc.pending
@@ -526,6 +537,14 @@ func (rc *realmConn) end(cause error) {
 	listeners := rc.listeners
 	rc.listeners = map[int]*Listener{}
 	rc.mu.Unlock()
+
+	// The extension forgets the realm before anyone waiting on done wakes,
+	// so Background never hands out a realm that has ended.
+	rc.ext.removeRealm(rc)
+	rc.hub.mu.Lock()
+	delete(rc.hub.conns, rc)
+	rc.hub.mu.Unlock()
+	close(rc.done)
 
 	rc.ws.CloseNow()
 	for _, ch := range pending {
@@ -539,10 +558,6 @@ func (rc *realmConn) end(cause error) {
 	for _, l := range listeners {
 		l.end(cause)
 	}
-	rc.hub.mu.Lock()
-	delete(rc.hub.conns, rc)
-	rc.hub.mu.Unlock()
-	rc.ext.removeRealm(rc)
 }
 
 // call sends a command and waits for its reply.

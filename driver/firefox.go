@@ -115,6 +115,26 @@ func (f *firefox) close() error {
 	return err
 }
 
+// Alive returns an error once the browser no longer runs or answers. The
+// Hub asks when a realm's wire breaks, to tell a dead browser from a dead
+// realm.
+func (f *firefox) Alive(ctx context.Context) error {
+	select {
+	case <-f.proc.Exited():
+		return errors.New("the browser process exited")
+	case <-f.conn.Done():
+		return fmt.Errorf("the BiDi connection is gone: %w", f.conn.Err())
+	default:
+	}
+	_, err := bidi.Call[json.RawMessage](ctx, f.conn, "session.status", nil)
+	return err
+}
+
+// screenshot captures the visible part of the tab as a PNG.
+func (f *firefox) screenshot(ctx context.Context, t *Tab) ([]byte, error) {
+	return f.conn.BrowsingContextCaptureScreenshot(ctx, bidi.ScreenshotParams{Context: t.handle})
+}
+
 // chromeContext returns the BiDi context of a browser window's chrome
 // document, where system-access scripts run.
 func (f *firefox) chromeContext(ctx context.Context, refresh bool) (string, error) {
@@ -256,14 +276,22 @@ func (f *firefox) clickAction(ctx context.Context, e *bridge.Extension, t *Tab) 
 }
 
 // StopBackground terminates the extension's event page as Firefox does when
-// it is idle.
+// it is idle. A persistent background page (Manifest V2 without
+// "persistent": false) never stops in Firefox: that is errors.ErrUnsupported.
 func (f *firefox) StopBackground(ctx context.Context, e *bridge.Extension) error {
-	return f.chromeJSON(ctx, nil, `async (extID) => {
+	var persistent bool
+	err := f.chromeJSON(ctx, &persistent, `async (extID) => {
   const policy = WebExtensionPolicy.getByID(extID);
   if (!policy || !policy.extension) throw new Error("the extension " + extID + " is not running");
-  await policy.extension.terminateBackground({ignoreDevToolsAttached: true});
-  return null;
+  const ext = policy.extension;
+  if (ext.persistentBackground) return true;
+  await ext.terminateBackground({ignoreDevToolsAttached: true});
+  return false;
 }`, e.ID())
+	if err == nil && persistent {
+		return fmt.Errorf("a persistent background page does not stop in Firefox: %w", errors.ErrUnsupported)
+	}
+	return err
 }
 
 // WakeBackground starts the extension's event page if it is not running.
@@ -271,7 +299,9 @@ func (f *firefox) WakeBackground(ctx context.Context, e *bridge.Extension) error
 	return f.chromeJSON(ctx, nil, `async (extID) => {
   const policy = WebExtensionPolicy.getByID(extID);
   if (!policy || !policy.extension) throw new Error("the extension " + extID + " is not running");
-  await policy.extension.wakeupBackground();
+  const ext = policy.extension;
+  if (typeof ext.wakeupBackground === "function") await ext.wakeupBackground();
+  else if (typeof ext.promiseBackgroundStarted === "function") await ext.promiseBackgroundStarted();
   return null;
 }`, e.ID())
 }
@@ -364,8 +394,17 @@ const evalJS = `async (extID, kind, tabID, frameID, realm, code, timeoutMs) => {
   if (kind === "background") {
     const policy = WebExtensionPolicy.getByID(extID);
     if (!policy || !policy.extension) throw new Error("the extension " + extID + " is not running");
-    for (const v of policy.extension.views)
-      if (v.viewType === "background" && v.xulBrowser) bc = v.xulBrowser.browsingContext;
+    const ext = policy.extension;
+    const find = () => {
+      for (const v of ext.views)
+        if (v.viewType === "background" && v.xulBrowser) bc = v.xulBrowser.browsingContext;
+    };
+    find();
+    if (!bc && typeof ext.wakeupBackground === "function") {
+      // Stopped since the caller saw it: the background is whichever runs now.
+      await ext.wakeupBackground();
+      find();
+    }
     if (!bc) throw new Error("the background is not running");
   } else {
     const {ExtensionParent} = ChromeUtils.importESModule("resource://gre/modules/ExtensionParent.sys.mjs");
@@ -421,11 +460,4 @@ func (f *firefox) Eval(ctx context.Context, e *bridge.Extension, realm string, t
 		return json.RawMessage("null"), nil
 	}
 	return json.RawMessage(*r.OK), nil
-}
-
-// Alive returns an error once the browser no longer answers. The Hub asks
-// when a realm's wire breaks, to tell a dead browser from a dead realm.
-func (f *firefox) Alive(ctx context.Context) error {
-	_, err := bidi.Call[struct{}](ctx, f.conn, "session.status", map[string]any{})
-	return err
 }

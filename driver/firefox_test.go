@@ -42,11 +42,16 @@ browser.runtime.onConnect.addListener((port) => { port.onMessage.addListener((m)
 
 func launchFirefox(t *testing.T) (*driver.Browser, string) {
 	t.Helper()
+	return launchFirefoxWith(t, ffExtension)
+}
+
+func launchFirefoxWith(t *testing.T, files map[string]string) (*driver.Browser, string) {
+	t.Helper()
 	if _, err := os.Stat("/usr/bin/firefox-esr"); err != nil && os.Getenv("EXTBRIDGE_FIREFOX") == "" {
 		t.Skip("no Firefox: apt-get install firefox-esr, or set EXTBRIDGE_FIREFOX")
 	}
 	dir := t.TempDir()
-	for name, body := range ffExtension {
+	for name, body := range files {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -234,6 +239,11 @@ func TestFirefoxTabsEvalAction(t *testing.T) {
 		}
 	}
 
+	png, err := tabs[0].Screenshot(ctx)
+	if err != nil || !bytes.HasPrefix(png, []byte("\x89PNG")) {
+		t.Errorf("Screenshot = %d bytes, %v", len(png), err)
+	}
+
 	// The action, with the second tab.
 	if err := tabs[1].ClickAction(ctx, ext); err != nil {
 		t.Fatal(err)
@@ -358,10 +368,9 @@ func TestFirefoxDies(t *testing.T) {
 		t.Fatal("the port did not end when the browser died")
 	}
 	var de *bridge.DisconnectError
-	if !errors.As(p.Err(), &de) {
-		t.Fatalf("Err = %v, want a *DisconnectError", p.Err())
+	if !errors.As(p.Err(), &de) || !strings.Contains(p.Err().Error(), "the browser process exited") {
+		t.Fatalf("Err = %v, want a *DisconnectError that says the browser process exited", p.Err())
 	}
-	t.Logf("the port ended with: %v", p.Err())
 }
 
 // Firefox's real idle timeout suspends the event page (30 s without
@@ -425,5 +434,52 @@ func TestFirefoxNoExtension(t *testing.T) {
 	}
 	if err := tab.Close(ctx); err != nil {
 		t.Error(err)
+	}
+}
+
+// A Manifest V2 extension with a persistent background page: Eval and the
+// browser action work; stopping it is unsupported, as in Firefox itself.
+func TestFirefoxPersistentBackground(t *testing.T) {
+	b, url := launchFirefoxWith(t, map[string]string{
+		"manifest.json": `{
+  "manifest_version": 2,
+  "name": "ffmv2",
+  "version": "1.0",
+  "background": {"scripts": ["bg.js"]},
+  "browser_specific_settings": {"gecko": {"id": "ffmv2@extbridge.test"}},
+  "browser_action": {"default_title": "ffmv2"},
+  "permissions": ["<all_urls>"]
+}`,
+		"bg.js": `globalThis.clicks = [];
+browser.browserAction.onClicked.addListener((tab) => { globalThis.clicks.push(tab.id); });`,
+	})
+	ctx := testContext(t)
+	ext := b.Extensions()[0]
+	tab, err := b.NewTab(ctx, url+"/?mv2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bg, err := ext.Background(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tab.ClickAction(ctx, ext); err != nil {
+		t.Fatal(err)
+	}
+	var clicks []int
+	for deadline := time.Now().Add(5 * time.Second); len(clicks) == 0 && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if err := bg.Eval(ctx, "clicks", &clicks); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(clicks) != 1 || clicks[0] != tab.ID() {
+		t.Errorf("onClicked tabs = %v, want [%d]", clicks, tab.ID())
+	}
+	if err := ext.StopBackground(ctx); !errors.Is(err, errors.ErrUnsupported) {
+		t.Errorf("StopBackground = %v, want ErrUnsupported", err)
+	}
+	var n int
+	if err := bg.Eval(ctx, "clicks.length", &n); err != nil || n != 1 {
+		t.Errorf("Eval after StopBackground = %d, %v", n, err)
 	}
 }

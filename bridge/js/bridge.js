@@ -21,6 +21,9 @@
   const fnApply = Function.prototype.call.bind(Function.prototype.apply);
   const wm = new WeakMap();
   const wmGet = WeakMap.prototype.get, wmSet = WeakMap.prototype.set;
+  // Extension code may replace these after startup too.
+  const assign = Object.assign;
+  const arrPush = Array.prototype.push, arrSplice = Array.prototype.splice;
   const getMirror = (port) => fnApply(wmGet, wm, [port]);
   const setMirror = (port, rec) => fnApply(wmSet, wm, [port, rec]);
   const chromeNS = G.chrome && G.chrome.runtime ? G.chrome : null;
@@ -40,7 +43,7 @@
     if (isOpen) {
       try { ws.send(s); } catch (e) { /* closed under us */ }
     } else if (ws) {
-      backlog.push(s);
+      fnApply(arrPush, backlog, [s]);
     }
   }
   function send(obj) {
@@ -82,7 +85,7 @@
     }));
     ws.onopen = () => {
       isOpen = true;
-      for (const s of backlog.splice(0)) ws.send(s);
+      for (const s of fnApply(arrSplice, backlog, [0])) ws.send(s);
     };
     ws.onmessage = (ev) => {
       let cmd;
@@ -119,7 +122,7 @@
     byId.set(rec.id, rec);
     const ev = { t: "open", p: rec.id, how, name: port.name };
     if (port.sender) ev.sender = port.sender;
-    if (extra) Object.assign(ev, extra);
+    if (extra) assign(ev, extra);
     send(ev);
     port.onMessage.addListener((m) => {
       if (rec.open) send({ t: "msg", p: rec.id, d: m === undefined ? null : m });
@@ -367,9 +370,15 @@
   }
 
   // ---- console output and uncaught errors of the extension's code --------
+  // An error as "Name: message" and its stack: Chrome's stack starts with
+  // that line, Firefox's stack has only the frames.
+  const errText = (err) => {
+    const head = String(err), st = err && err.stack ? String(err.stack) : "";
+    return !st || st.startsWith(head) ? (st || head) : head + "\n" + st;
+  };
   const fmtArg = (a) => {
     if (typeof a === "string") return a;
-    if (a instanceof Error) return String(a.stack || a);
+    if (a instanceof Error) return errText(a);
     try { const s = safeStringify(a); return s === undefined ? String(a) : s; } catch (e) { return String(a); }
   };
   const clip = (s) => (s.length > 8192 ? s.slice(0, 8192) + "…" : s);
@@ -391,12 +400,12 @@
     // keep only those from the extension's own files.
     G.addEventListener("error", (e) => {
       if (CFG.realm === "content" && !(e.filename && own && String(e.filename).startsWith(own))) return;
-      send({ t: "log", level: "uncaught", text: clip(String(e.error && e.error.stack ? e.error.stack : e.message) + (e.filename ? ` (${e.filename}:${e.lineno})` : "")) });
+      send({ t: "log", level: "uncaught", text: clip((e.error && e.error.stack ? errText(e.error) : String(e.message)) + (e.filename ? ` (${e.filename}:${e.lineno})` : "")) });
     });
     G.addEventListener("unhandledrejection", (e) => {
       if (CFG.realm === "content") return; // the page's promises are not the extension's
       const r = e.reason;
-      send({ t: "log", level: "unhandledrejection", text: clip(String(r && r.stack ? r.stack : r)) });
+      send({ t: "log", level: "unhandledrejection", text: clip(r && r.stack ? errText(r) : String(r)) });
     });
   }
 

@@ -47,6 +47,12 @@ type Options struct {
 	// Prefs are extra prefs for user.js; values are bool, int or string.
 	// They win over the defaults.
 	Prefs map[string]any
+	// Env is extra environment, "KEY=value", for the browser and every
+	// process it starts.
+	Env []string
+	// TempDir is the folder the temporary profile is created in; empty
+	// means os.TempDir().
+	TempDir string
 }
 
 // Process is a running Firefox with a BiDi session.
@@ -108,7 +114,7 @@ func Launch(ctx context.Context, opts Options) (_ *Process, err error) {
 	if err != nil {
 		return nil, err
 	}
-	profile, err := os.MkdirTemp("", "extbridge-firefox-")
+	profile, err := os.MkdirTemp(opts.TempDir, "extbridge-firefox-")
 	if err != nil {
 		return nil, fmt.Errorf("failed to create the profile directory: %w", err)
 	}
@@ -131,6 +137,7 @@ func Launch(ctx context.Context, opts Options) (_ *Process, err error) {
 		"MOZ_CRASHREPORTER_DISABLE=1",
 		"MOZ_CRASHREPORTER_SHUTDOWN=0",
 	)
+	cmd.Env = append(cmd.Env, opts.Env...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	outR, outW, err := os.Pipe()
 	if err != nil {
