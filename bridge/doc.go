@@ -65,10 +65,32 @@
 //     browser stops when idle and [Extension.Background] wakes; Firefox runs
 //     background scripts as an event page (or a persistent background page
 //     in Manifest V2).
-//   - Eval: Manifest V3 forbids eval inside an extension, so on Chromium
-//     [Context.Eval] runs the code through the DevTools protocol, in the
-//     service worker or in the content-script world of the frame.
+//   - Idle: Chromium stops an idle service worker after about 30 s; Firefox
+//     suspends an idle event page after 30 s without extension events, even
+//     with ports and the bridge's WebSocket open. Ports to it end cleanly in
+//     both, as in real life; [Extension.Background] wakes it again.
+//     [Extension.StopBackground] does the same on demand (Firefox: a
+//     persistent Manifest V2 background page cannot be stopped, and the
+//     error wraps errors.ErrUnsupported).
+//   - Eval: Manifest V3 forbids eval inside an extension, in both browsers.
+//     On Chromium [Context.Eval] runs the code through the DevTools
+//     protocol, in the service worker or in the content-script world of the
+//     frame. On Firefox it runs in the event page's own global through the
+//     Debugger API (as the DevTools console does), and in the content
+//     script's own sandbox; neither is subject to the extension's CSP. An
+//     exception reads "the code threw: Error: boom" on Firefox and carries
+//     the stack on Chromium.
+//   - Error stacks: Firefox's Error.stack has no "Error: message" line; the
+//     bridge adds it to [EventLog] texts so both browsers read alike.
+//   - Action clicks: Firefox's triggerAction acts on the selected tab, so
+//     [driver.Tab.ClickAction] selects the tab first.
+//   - Tab ids without extensions: Firefox's built-in add-ons give every tab
+//     an id; Chromium gives -1 when no extension has a background.
 //   - Messages: see above (JSON in Chromium, structured clone in Firefox).
+//   - Firefox runs with --remote-allow-system-access, which the bridge needs
+//     for exact tab ids, the action click, stop/wake and Eval. The BiDi
+//     endpoint listens on loopback only, and extbridge takes its single
+//     session right after start-up.
 //
 // # Realms and their lifetime
 //
