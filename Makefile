@@ -20,3 +20,8 @@ test: deps check
 
 demo: deps
 	$(GO) run ./cmd/extbridge demo -browser $(BROWSER)
+
+# bench: extbridge against the browser's own cost and against Puppeteer, in
+# both browsers; prints the table and a RESULT line (see PERFORMANCE.md).
+bench: deps
+	@./bench/run.sh

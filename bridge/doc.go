@@ -83,7 +83,7 @@
 //   - Error stacks: Firefox's Error.stack has no "Error: message" line; the
 //     bridge adds it to [EventLog] texts so both browsers read alike.
 //   - Action clicks: Firefox's triggerAction acts on the selected tab, so
-//     [driver.Tab.ClickAction] selects the tab first.
+//     driver.Tab.ClickAction selects the tab first.
 //   - Tab ids without extensions: Firefox's built-in add-ons give every tab
 //     an id; Chromium gives -1 when no extension has a background.
 //   - Messages: see above (JSON in Chromium, structured clone in Firefox).

@@ -174,6 +174,10 @@ func instrManifestErrorf(format string, args ...any) error {
 
 // readManifest reads, parses and type-checks the top level of manifest.json.
 func (in *instrumenter) readManifest() error {
+	// A FIFO or a device (say, a link to /dev/zero) would block or never end.
+	if st, err := os.Stat(filepath.Join(in.src, "manifest.json")); err == nil && !st.Mode().IsRegular() {
+		return instrManifestErrorf("is not a regular file (%s)", st.Mode().Type())
+	}
 	data, err := os.ReadFile(filepath.Join(in.src, "manifest.json"))
 	if errors.Is(err, fs.ErrNotExist) {
 		return instrManifestErrorf("not found in %s", in.src)

@@ -127,41 +127,34 @@ func trafficPorts(t *testing.T, ext *bridge.Extension, tab *driver.Tab, prefix s
 	return ports
 }
 
-// traffic posts and receives on every port from two goroutines per port
-// until the port ends; stop waits for them.
+// traffic keeps messages going on every port until it ends: a ping-pong
+// per port (post, then receive the echo), and a receiver that drains the
+// background's accepted end (it gets what its content end posts). stop
+// waits for the goroutines and returns what went wrong.
 func traffic(ports map[string]*bridge.Port) (stop func() []error) {
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var errs []error
+	report := func(err error) {
+		if !errors.Is(err, bridge.ErrDisconnected) {
+			mu.Lock()
+			errs = append(errs, err)
+			mu.Unlock()
+		}
+	}
 	for name, p := range ports {
-		wg.Add(2)
+		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for i := 0; ; i++ {
-				if err := p.PostMessage(context.Background(), map[string]any{"port": name, "n": i}); err != nil {
-					if !errors.Is(err, bridge.ErrDisconnected) {
-						mu.Lock()
-						errs = append(errs, fmt.Errorf("%s: PostMessage: %w", name, err))
-						mu.Unlock()
+				if name != "background accepted" {
+					if err := p.PostMessage(context.Background(), map[string]any{"port": name, "n": i}); err != nil {
+						report(fmt.Errorf("%s: PostMessage: %w", name, err))
+						return
 					}
-					return
 				}
-				select {
-				case <-p.Done():
-					return
-				default:
-				}
-			}
-		}()
-		go func() {
-			defer wg.Done()
-			for {
 				if _, err := p.Recv(context.Background()); err != nil {
-					if !errors.Is(err, bridge.ErrDisconnected) {
-						mu.Lock()
-						errs = append(errs, fmt.Errorf("%s: Recv: %w", name, err))
-						mu.Unlock()
-					}
+					report(fmt.Errorf("%s: Recv: %w", name, err))
 					return
 				}
 			}

@@ -37,10 +37,18 @@
 //   - echo: the background and every frame's content script echo each
 //     message back on its port; {cmd: "disconnect"} makes that end call
 //     port.disconnect(). For round trips and benchmarks.
+//   - hostile: replaces runtime.connect and tabs.connect with its own
+//     wrappers, replaces the globals a bridge might use (WebSocket, JSON,
+//     Object.assign, Symbol.for, Array.from, Array.prototype.splice) with
+//     throwing stand-ins, and throws in every listener; its onConnect
+//     listeners (background and content script) echo each message first. The
+//     content script connects as "hostile-cs" through its own wrapper.
 //
 // The pages ([Pages]): index.html (a page with a body), frames.html (two
-// same-origin iframes, frame-a.html and frame-b.html) and csp.html (to be
-// served with the header Content-Security-Policy: default-src 'self').
+// same-origin iframes, frame-a.html and frame-b.html), csp.html (to be
+// served with the header Content-Security-Policy: default-src 'self') and
+// hostile.html (tries to reach the wire and tampers with page globals; it
+// writes what it achieved as JSON into #report).
 package extfixtures
 
 import (
@@ -55,7 +63,7 @@ import (
 
 // files holds the fixture extensions and the test pages, one folder each.
 //
-//go:embed all:echo all:extpair-a all:extpair-b all:multiport all:nolistener all:pingpong all:tabsconnect all:pages
+//go:embed all:echo all:extpair-a all:extpair-b all:hostile all:multiport all:nolistener all:pingpong all:tabsconnect all:pages
 var files embed.FS
 
 // pagesDir is the folder of the test pages, which is not an extension.
@@ -118,7 +126,7 @@ func writeTree(fsys fs.FS, dst string) error {
 }
 
 // Pages returns the test pages: index.html, frames.html, frame-a.html,
-// frame-b.html and csp.html. Serve them with http.FileServerFS.
+// frame-b.html, csp.html and hostile.html. Serve them with http.FileServerFS.
 func Pages() fs.FS {
 	sub, err := fs.Sub(files, pagesDir)
 	if err != nil {
