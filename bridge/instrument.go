@@ -429,6 +429,17 @@ func (in *instrumenter) rewrite(dst string, script func(string) []byte) error {
 			bg.set("service_worker", wrapper)
 			in.added = append(in.added, fmt.Sprintf("service worker wrapper %s (loads %s, then %s)", wrapper, instrBackgroundJS, in.workerPath))
 		}
+		_, hasScripts := bg.get("scripts")
+		_, hasPage := bg.get("page")
+		if in.browser == instrBrowserFirefox && in.workerPath != "" && !hasScripts && !hasPage {
+			// Firefox refuses a manifest whose only background is a service
+			// worker; it runs the same file as an event page.
+			bg.set("scripts", []any{in.workerPath})
+			if in.workerModule {
+				bg.set("type", "module")
+			}
+			in.added = append(in.added, fmt.Sprintf("background.scripts [%q] from background.service_worker (Firefox runs no extension service workers)", in.workerPath))
+		}
 		if v, ok := bg.get("scripts"); ok {
 			bg.set("scripts", append([]any{instrBackgroundJS}, v.([]any)...))
 			in.added = append(in.added, "background script "+instrBackgroundJS)
@@ -688,8 +699,8 @@ func (in *instrumenter) backgroundKind() string {
 		}
 	}
 	scripts := ""
-	if _, ok := bg.vals["scripts"]; ok {
-		scripts = "scripts"
+	if _, ok := bg.vals["scripts"]; ok || (in.browser == instrBrowserFirefox && in.workerPath != "" && in.pagePath == "") {
+		scripts = "scripts" // given, or made from the worker for Firefox
 	}
 	page := ""
 	if in.pagePath != "" {

@@ -243,8 +243,10 @@ func TestInstrumentWorker(t *testing.T) {
 			`importScripts("/__extbridge/background.js", "/bg/sw.js");` + "\n", "service_worker"},
 		{"worker-module", "chromium", "__extbridge_sw.js",
 			"import \"/__extbridge/background.js\";\nimport \"/sw.js\";\n", "module_service_worker"},
+		// Firefox runs no extension service worker: the worker becomes a
+		// module event page (see TestInstrumentWorkerOnlyOnFirefox).
 		{"worker-module", "firefox", "__extbridge_sw.js",
-			"import \"/__extbridge/background.js\";\nimport \"/sw.js\";\n", "module_service_worker"},
+			"import \"/__extbridge/background.js\";\nimport \"/sw.js\";\n", "scripts"},
 		{"cross", "chromium", "__extbridge_sw.js",
 			`importScripts("/__extbridge/background.js", "/background.js");` + "\n", "service_worker"},
 		{"cross", "firefox", "__extbridge_sw.js",
@@ -1017,4 +1019,19 @@ func FuzzInstrumentManifest(f *testing.F) {
 			}
 		}
 	})
+}
+
+// A manifest with only a service worker still loads in Firefox: the same
+// file runs as an event page (a module one for a module worker).
+func TestInstrumentWorkerOnlyOnFirefox(t *testing.T) {
+	res := runInstrument(t, filepath.Join("testdata", "instrument", "worker-module"), "firefox")
+	bg := manifestFromDisk(t, res.Dir)["background"].(map[string]any)
+	scripts, _ := bg["scripts"].([]any)
+	if len(scripts) != 2 || scripts[0] != "__extbridge/background.js" || scripts[1] != "sw.js" || bg["type"] != "module" {
+		t.Errorf("background = %v, want scripts [bridge, sw.js] of type module", bg)
+	}
+	chromium := runInstrument(t, filepath.Join("testdata", "instrument", "worker-module"), "chromium")
+	if _, ok := manifestFromDisk(t, chromium.Dir)["background"].(map[string]any)["scripts"]; ok {
+		t.Errorf("the Chromium copy got background.scripts")
+	}
 }
