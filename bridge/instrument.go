@@ -59,9 +59,10 @@ type instrumenter struct {
 	version  int
 	added    []string
 
-	workerPath   string // cleaned relative path of background.service_worker, "" if none
-	workerModule bool
-	pagePath     string // cleaned relative path of background.page, "" if none
+	workerPath      string // cleaned relative path of background.service_worker, "" if none
+	addedBackground bool   // the extension had no background; the copy has a bridge-only one
+	workerModule    bool
+	pagePath        string // cleaned relative path of background.page, "" if none
 }
 
 // instrument copies the unpacked extension in src to dst and adds the bridge
@@ -410,8 +411,27 @@ func (in *instrumenter) rewrite(dst string, script func(string) []byte) error {
 		}
 	}
 
+	// An extension without a background gets one that holds only the
+	// bridge: Go needs a background realm to map tabs, reach content
+	// scripts and listen. It adds no listener, so a connection to the
+	// background still fails as it would without one, unless Go listens.
+	if _, ok := m.get("background"); !ok {
+		bg := newInstrObject()
+		if in.version == 3 {
+			body := "importScripts(" + instrJSString(instrURLPath(instrBackgroundJS)) + ");\n"
+			if err := instrWriteFile(filepath.Join(dst, instrWorkerWrapper), []byte(body)); err != nil {
+				return err
+			}
+			bg.set("service_worker", instrWorkerWrapper)
+		}
+		bg.set("scripts", []any{instrBackgroundJS})
+		m.set("background", bg)
+		in.addedBackground = true
+		in.added = append(in.added, "a background that runs only the bridge (the extension has none)")
+	}
+
 	// Background.
-	if bgv, ok := m.get("background"); ok {
+	if bgv, ok := m.get("background"); ok && !in.addedBackground {
 		bg := bgv.(*instrObject)
 		if in.workerPath != "" {
 			wrapper := path.Join(path.Dir(in.workerPath), instrWorkerWrapper)
@@ -690,6 +710,12 @@ func (in *instrumenter) backgroundKind() string {
 	bg, _ := in.manifest.vals["background"].(*instrObject)
 	if bg == nil {
 		return ""
+	}
+	if in.addedBackground {
+		if in.browser == instrBrowserFirefox || in.version == 2 {
+			return "scripts"
+		}
+		return "service_worker"
 	}
 	worker := ""
 	if in.workerPath != "" {

@@ -1035,3 +1035,28 @@ func TestInstrumentWorkerOnlyOnFirefox(t *testing.T) {
 		t.Errorf("the Chromium copy got background.scripts")
 	}
 }
+
+// An extension without a background gets a bridge-only one, in both forms.
+func TestInstrumentAddsBridgeOnlyBackground(t *testing.T) {
+	src := t.TempDir()
+	if err := os.WriteFile(filepath.Join(src, "manifest.json"), []byte(`{"manifest_version": 3, "name": "cs only", "version": "1",
+  "content_scripts": [{"matches": ["<all_urls>"], "js": ["cs.js"]}]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(src, "cs.js"), []byte("//"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for browser, kind := range map[string]string{"chromium": "service_worker", "firefox": "scripts"} {
+		res := runInstrument(t, src, browser)
+		if res.BackgroundKind != kind {
+			t.Errorf("%s: BackgroundKind = %q, want %q", browser, res.BackgroundKind, kind)
+		}
+		bg := manifestFromDisk(t, res.Dir)["background"].(map[string]any)
+		if bg["service_worker"] != "__extbridge_sw.js" || fmt.Sprint(bg["scripts"]) != "[__extbridge/background.js]" {
+			t.Errorf("%s: background = %v", browser, bg)
+		}
+		if got := readFile(t, filepath.Join(res.Dir, "__extbridge_sw.js")); got != `importScripts("/__extbridge/background.js");`+"\n" {
+			t.Errorf("%s: wrapper = %q", browser, got)
+		}
+	}
+}
