@@ -333,13 +333,17 @@ func TestListenerAcceptAndClose(t *testing.T) {
 		f.send(map[string]any{"t": "acc", "l": l.id, "p": i})
 		f.send(map[string]any{"t": "msg", "p": i, "d": i})
 	}
+	f.send(map[string]any{"t": "msg", "p": 1, "d": "sync"}) // after every acc above
 	p, err := l.Accept(ctx)
 	if err != nil || p.Name() != "in-1" || p.Sender().Tab.ID != 7 {
 		t.Fatalf("Accept = %v, %v", p, err)
 	}
-	if m, err := p.Recv(ctx); err != nil || string(m) != "1" {
-		t.Fatalf("Recv = %s, %v", m, err)
+	for _, want := range []string{"1", `"sync"`} {
+		if m, err := p.Recv(ctx); err != nil || string(m) != want {
+			t.Fatalf("Recv = %s, %v; want %s", m, err, want)
+		}
 	}
+	// Frames are dispatched in order, so port 2 is queued by now.
 	sawDisc := make(chan struct{})
 	go func() {
 		defer close(sawDisc)

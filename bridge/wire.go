@@ -495,9 +495,18 @@ func (rc *realmConn) dispatch(f *frameIn) {
 		l := rc.listeners[f.L]
 		p := rc.ports[f.P]
 		rc.mu.Unlock()
-		if l != nil && p != nil {
+		switch {
+		case l != nil && p != nil:
 			p.claim()
 			l.deliver(p)
+		case p != nil:
+			// The listener was closed while the port was on its way: no one
+			// will accept it, so it must not stay open in the realm.
+			rc.hub.wg.Add(1)
+			go func() {
+				defer rc.hub.wg.Done()
+				_ = p.Disconnect()
+			}()
 		}
 	}
 }
