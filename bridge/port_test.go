@@ -52,7 +52,7 @@ func dialRealm(t *testing.T, h *Hub, realm, token string) *fakeRealm {
 		t.Fatal(err)
 	}
 	ws.SetReadLimit(maxFrame)
-	f := &fakeRealm{t: t, ws: ws, cmds: make(chan map[string]any, 1000), done: make(chan struct{})}
+	f := &fakeRealm{t: t, ws: ws, cmds: make(chan map[string]any, 4096), done: make(chan struct{})}
 	f.send(map[string]any{"t": "hello", "token": token, "ext": 0, "realm": realm, "id": "realm-" + realm, "url": "https://example.test/", "top": true, "rid": "fakeid"})
 	go func() {
 		defer close(f.done)
@@ -61,12 +61,23 @@ func dialRealm(t *testing.T, h *Hub, realm, token string) *fakeRealm {
 			if err != nil {
 				return
 			}
-			var m map[string]any
-			if err := json.Unmarshal(data, &m); err != nil {
-				t.Errorf("bad frame from Go: %s", data)
-				return
+			var batch []map[string]any // Go batches what it has queued
+			if len(data) > 0 && data[0] == '[' {
+				if err := json.Unmarshal(data, &batch); err != nil {
+					t.Errorf("bad frame from Go: %s", data)
+					return
+				}
+			} else {
+				var m map[string]any
+				if err := json.Unmarshal(data, &m); err != nil {
+					t.Errorf("bad frame from Go: %s", data)
+					return
+				}
+				batch = append(batch, m)
 			}
-			f.cmds <- m
+			for _, m := range batch {
+				f.cmds <- m
+			}
 		}
 	}()
 	t.Cleanup(func() { ws.CloseNow(); <-f.done })
@@ -435,5 +446,23 @@ func TestHubCloseEndsEverything(t *testing.T) {
 	}
 	if err := h.Close(); err != nil {
 		t.Fatalf("second Close = %v", err)
+	}
+}
+
+// The realm's batched events are dispatched in order, one by one.
+func TestBatchedEvents(t *testing.T) {
+	_, _, f, p := setupPort(t)
+	batch := `[{"t":"msg","p":1,"d":1},{"t":"msg","p":1,"d":2},{"t":"disc","p":1,"e":""}]`
+	if err := f.ws.Write(context.Background(), websocket.MessageText, []byte(batch)); err != nil {
+		t.Fatal(err)
+	}
+	ctx := testCtx(t)
+	for _, want := range []string{"1", "2"} {
+		if m, err := p.Recv(ctx); err != nil || string(m) != want {
+			t.Fatalf("Recv = %s, %v; want %s", m, err, want)
+		}
+	}
+	if _, err := p.Recv(ctx); !errors.Is(err, ErrDisconnected) || p.Err() != nil {
+		t.Fatalf("after the batch: %v, Err %v", err, p.Err())
 	}
 }

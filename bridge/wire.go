@@ -320,23 +320,47 @@ func (rc *realmConn) endErr() error {
 
 func (rc *realmConn) writeLoop() {
 	defer rc.hub.wg.Done()
+	var batch []byte
 	for {
+		var f []byte
 		select {
 		case <-rc.done:
 			return
-		case f := <-rc.out:
-			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-			err := rc.ws.Write(ctx, websocket.MessageText, f)
-			cancel()
-			if err != nil {
-				// The realm went away under the write (the peer reset the
-				// connection): say so, as the read side would.
-				rc.end(rc.closeCause(err))
-				return
+		case f = <-rc.out:
+		}
+		// Whatever else is queued goes in the same frame, as a JSON array:
+		// one WebSocket message for a burst of posts.
+		frame := f
+		if len(rc.out) > 0 {
+			batch = append(batch[:0], '[')
+			batch = append(batch, f...)
+		more:
+			for len(batch) < batchBytes {
+				select {
+				case g := <-rc.out:
+					batch = append(batch, ',')
+					batch = append(batch, g...)
+				default:
+					break more
+				}
 			}
+			frame = append(batch, ']')
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		err := rc.ws.Write(ctx, websocket.MessageText, frame)
+		cancel()
+		if err != nil {
+			rc.end(rc.closeCause(err))
+			return
+		}
+		if cap(batch) > 4*batchBytes {
+			batch = nil // do not keep a huge buffer after a burst of large messages
 		}
 	}
 }
+
+// batchBytes is where the write loop stops adding frames to a batch.
+const batchBytes = 256 << 10
 
 // frameIn is every frame a bridge sends after its hello.
 type frameIn struct {
@@ -367,12 +391,18 @@ func (rc *realmConn) readLoop() {
 			rc.end(rc.closeCause(err))
 			return
 		}
-		var f frameIn
-		if err := json.Unmarshal(data, &f); err != nil {
-			rc.hub.logger.Warn("extbridge: bad frame from bridge", "realm", rc.describe(), "err", err)
+		if len(data) > 0 && data[0] == '[' { // a batch of events, in order
+			var batch []json.RawMessage
+			if err := json.Unmarshal(data, &batch); err != nil {
+				rc.hub.logger.Warn("extbridge: bad frame from bridge", "realm", rc.describe(), "err", err)
+				continue
+			}
+			for _, one := range batch {
+				rc.dispatchRaw(one)
+			}
 			continue
 		}
-		rc.dispatch(&f)
+		rc.dispatchRaw(data)
 	}
 }
 
@@ -416,6 +446,15 @@ func (rc *realmConn) closeCause(err error) error {
 		return fmt.Errorf("%s %s", rc.describe(), what)
 	}
 	return fmt.Errorf("%s %s: %w", rc.describe(), what, err)
+}
+
+func (rc *realmConn) dispatchRaw(data []byte) {
+	var f frameIn
+	if err := json.Unmarshal(data, &f); err != nil {
+		rc.hub.logger.Warn("extbridge: bad frame from bridge", "realm", rc.describe(), "err", err)
+		return
+	}
+	rc.dispatch(&f)
 }
 
 func (rc *realmConn) dispatch(f *frameIn) {

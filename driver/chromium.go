@@ -15,6 +15,7 @@ import (
 	cdpbrowser "github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/cdp"
 	cdpext "github.com/chromedp/cdproto/extensions"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/cdproto/serviceworker"
 	"github.com/chromedp/cdproto/target"
@@ -245,6 +246,14 @@ func start(tabCtx context.Context, cancel context.CancelFunc, ctx context.Contex
 	}
 }
 
+// quiet turns off the network events chromedp enables on every target it
+// attaches: extbridge uses none, and with them on, every frame the bridge
+// sends from a page also becomes a DevTools event that the browser encodes
+// and Go decodes. A worker target has no Network domain; the error is moot.
+func quiet(ctx context.Context) {
+	_, _ = chromedp.Call(ctx, network.Disable, cdp.Empty{})
+}
+
 // withDeadline returns a child of the chromedp context parent that also ends
 // when ctx ends, so a chromedp call is bounded by the caller's context.
 func withDeadline(parent, ctx context.Context) context.Context {
@@ -394,6 +403,7 @@ func (c *chromium) attach(ctx context.Context, id target.ID) (*cdpSession, error
 		s.cancel()
 		return nil, fmt.Errorf("failed to attach to target %s: %w", id, err)
 	}
+	quiet(withDeadline(s.ctx, ctx))
 	return s, nil
 }
 
@@ -443,6 +453,7 @@ func (c *chromium) newTab(ctx context.Context, url string) (*Tab, error) {
 		cancel()
 		return nil, err
 	}
+	quiet(withDeadline(tabCtx, ctx))
 	after, err := c.tabTargets(ctx)
 	c.tabMu.Unlock()
 	if err != nil {

@@ -46,8 +46,31 @@
       fnApply(arrPush, backlog, [s]);
     }
   }
-  function send(obj) {
-    sendRaw(safeStringify(obj));
+  // Events wait in `pending` and leave together, one JSON array per frame.
+  // Events Go waits for (replies, traffic on ports Go holds) flush at once;
+  // the rest (the extension's own ports, its console) flush after the
+  // current task, off the extension's own critical path. Every flush sends
+  // all that is pending, so the realm's order is kept.
+  const MC = G.MessageChannel;
+  const pending = [];
+  let flushQueued = false;
+  const kick = typeof MC === "function" ? new MC() : null;
+  if (kick) kick.port1.onmessage = () => flush();
+  function flush() {
+    flushQueued = false;
+    if (pending.length === 0) return;
+    const frame = pending.length === 1 ? pending[0] : "[" + pending.join(",") + "]";
+    pending.length = 0;
+    sendRaw(frame);
+  }
+  function send(obj, urgent) {
+    fnApply(arrPush, pending, [safeStringify(obj)]);
+    if (urgent) {
+      flush();
+    } else if (!flushQueued) {
+      flushQueued = true;
+      if (kick) kick.port2.postMessage(0); else setTimeout(flush, 0);
+    }
   }
   // JSON with a fallback for values JSON cannot hold: a BigInt becomes its
   // decimal string, a cycle becomes null. Chrome never lets such values into a
@@ -90,7 +113,7 @@
     ws.onmessage = (ev) => {
       let cmd;
       try { cmd = parse(ev.data); } catch (e) { return; }
-      handle(cmd);
+      if (Array.isArray(cmd)) { for (const c of cmd) handle(c); } else handle(cmd);
     };
     ws.onclose = () => { isOpen = false; };
   }
@@ -123,15 +146,16 @@
     const ev = { t: "open", p: rec.id, how, name: port.name };
     if (port.sender) ev.sender = port.sender;
     if (extra) assign(ev, extra);
-    send(ev);
+    rec.go = !!(extra && extra.go); // Go holds this end: its events are urgent
+    send(ev, rec.go);
     port.onMessage.addListener((m) => {
-      if (rec.open) send({ t: "msg", p: rec.id, d: m === undefined ? null : m });
+      if (rec.open) send({ t: "msg", p: rec.id, d: m === undefined ? null : m }, rec.go);
     });
     port.onDisconnect.addListener(() => {
       if (!rec.open) return;
       rec.open = false;
       byId.delete(rec.id);
-      send({ t: "disc", p: rec.id, e: errorOf(port) });
+      send({ t: "disc", p: rec.id, e: errorOf(port) }, rec.go);
     });
     // The extension's own calls on the port are reported too.
     try {
@@ -252,8 +276,8 @@
   };
 
   function reply(i, ok, err) {
-    if (err !== undefined) send({ t: "r", i, err: String(err && err.message ? err.message : err) });
-    else send({ t: "r", i, ok: ok === undefined ? null : ok });
+    if (err !== undefined) send({ t: "r", i, err: String(err && err.message ? err.message : err) }, true);
+    else send({ t: "r", i, ok: ok === undefined ? null : ok }, true);
   }
 
   async function run(cmd) {
@@ -280,7 +304,8 @@
           if (!e) continue;
           const fn = (port) => {
             const rec = track(port, k);
-            send({ t: "acc", l, p: rec.id });
+            rec.go = true;
+            send({ t: "acc", l, p: rec.id }, true);
           };
           fnApply(e.add, e.ev, [fn]);
           fns.push([e, fn]);
@@ -341,8 +366,8 @@
     // Port traffic takes the fast path: no promise, no reply.
     if (cmd.c === "post") {
       const rec = byId.get(cmd.p);
-      if (!rec) { send({ t: "perr", p: cmd.p, e: "Attempting to use a disconnected port object" }); return; }
-      try { rec.post(cmd.d); } catch (e) { send({ t: "perr", p: cmd.p, e: String(e && e.message ? e.message : e) }); }
+      if (!rec) { send({ t: "perr", p: cmd.p, e: "Attempting to use a disconnected port object" }, true); return; }
+      try { rec.post(cmd.d); } catch (e) { send({ t: "perr", p: cmd.p, e: String(e && e.message ? e.message : e) }, true); }
       return;
     }
     if (cmd.c === "disc") {
