@@ -48,16 +48,16 @@
   }
   // Events wait in `pending` and leave together, one JSON array per frame.
   // Events Go waits for (replies, traffic on ports Go holds) flush at once;
-  // the rest (the extension's own ports, its console) flush after the
-  // current task, off the extension's own critical path. Every flush sends
-  // all that is pending, so the realm's order is kept.
-  const MC = G.MessageChannel;
+  // the rest (the extension's own ports, its console) wait up to FLUSH_MS,
+  // so a busy extension pays one send per few milliseconds, not one per
+  // message, and nothing is sent on its own critical path. Every flush
+  // sends all that is pending, so the realm's order is kept.
+  const FLUSH_MS = 4, FLUSH_MAX = 512;
+  const setT = G.setTimeout, clearT = G.clearTimeout;
   const pending = [];
-  let flushQueued = false;
-  const kick = typeof MC === "function" ? new MC() : null;
-  if (kick) kick.port1.onmessage = () => flush();
+  let timer = null;
   function flush() {
-    flushQueued = false;
+    if (timer !== null) { clearT(timer); timer = null; }
     if (pending.length === 0) return;
     const frame = pending.length === 1 ? pending[0] : "[" + pending.join(",") + "]";
     pending.length = 0;
@@ -65,11 +65,10 @@
   }
   function send(obj, urgent) {
     fnApply(arrPush, pending, [safeStringify(obj)]);
-    if (urgent) {
+    if (urgent || pending.length >= FLUSH_MAX) {
       flush();
-    } else if (!flushQueued) {
-      flushQueued = true;
-      if (kick) kick.port2.postMessage(0); else setTimeout(flush, 0);
+    } else if (timer === null) {
+      timer = setT(flush, FLUSH_MS);
     }
   }
   // JSON with a fallback for values JSON cannot hold: a BigInt becomes its
@@ -433,6 +432,9 @@
       send({ t: "log", level: "unhandledrejection", text: clip(r && r.stack ? errText(r) : String(r)) });
     });
   }
+
+  // A page that goes away sends what is pending first.
+  if (typeof G.addEventListener === "function") G.addEventListener("pagehide", flush, true);
 
   Object.defineProperty(G, KEY, { value: Object.freeze({ id: realmId }), enumerable: false });
   openWire();

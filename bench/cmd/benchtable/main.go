@@ -1,0 +1,292 @@
+// Command benchtable reads the output of extbridge's benchmarks (go test
+// -bench ./bench) and of the Puppeteer peer (bench/peer, JSON), and prints
+// the comparison table in Markdown, then one line:
+//
+//	RESULT rtt_vs_floor=A rtt_vs_puppeteer=B tput_vs_inbrowser=C launch_vs_bare=D overhead=E
+//
+// for Chromium. Every figure is the median over the -count runs of the
+// benchmark's own median.
+//
+//	benchtable -go bench.txt -peer peer.json [-load "1.02 0.80 0.61"]
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"os/exec"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+func main() {
+	goFile := flag.String("go", "", "go test -bench output (several files: comma-separated)")
+	peerFile := flag.String("peer", "", "the Puppeteer peer's JSON output (several runs: comma-separated)")
+	load := flag.String("load", "", "load average when the run started")
+	flag.Parse()
+	res, err := parseBench(strings.Split(*goFile, ","))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "benchtable:", err)
+		os.Exit(1)
+	}
+	peer, err := readPeers(strings.Split(*peerFile, ","))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "benchtable: peer:", err)
+	}
+	printTable(os.Stdout, res, peer, *load)
+}
+
+// Peer is the Puppeteer peer's output.
+type Peer struct {
+	Puppeteer string             `json:"puppeteer"`
+	LaunchMs  float64            `json:"launch_ms"`
+	RTTms     float64            `json:"rtt_ms"`
+	Pipe      map[string]float64 `json:"pipe"`
+	UA        string             `json:"ua"`
+	Error     string             `json:"error"`
+}
+
+// readPeers reads the peer's runs and combines them by median.
+func readPeers(files []string) (Peer, error) {
+	var out Peer
+	var launch, rtt, p1, p16 []float64
+	for _, f := range files {
+		if f == "" {
+			continue
+		}
+		var p Peer
+		data, err := os.ReadFile(f)
+		if err == nil {
+			err = json.Unmarshal(data, &p)
+		}
+		if err != nil {
+			return out, fmt.Errorf("%s: %w", f, err)
+		}
+		if p.Error != "" {
+			out.Error = p.Error
+			continue
+		}
+		out.Puppeteer, out.UA = p.Puppeteer, p.UA
+		launch = append(launch, p.LaunchMs)
+		rtt = append(rtt, p.RTTms)
+		p1 = append(p1, p.Pipe["1"])
+		p16 = append(p16, p.Pipe["16"])
+	}
+	if len(rtt) > 0 {
+		out.LaunchMs, out.RTTms = median(launch), median(rtt)
+		out.Pipe = map[string]float64{"1": median(p1), "16": median(p16)}
+	}
+	return out, nil
+}
+
+// Results maps "Benchmark/sub unit" to the values of each run.
+type Results map[string][]float64
+
+// Get returns the median value of a benchmark's metric, NaN when missing.
+func (r Results) Get(name, unit string) float64 {
+	v := r[name+" "+unit]
+	if len(v) == 0 {
+		return math.NaN()
+	}
+	return median(v)
+}
+
+func median(xs []float64) float64 {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	n := len(s)
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
+}
+
+// parseBench reads the standard benchmark format: a name, an iteration
+// count, then value-unit pairs.
+func parseBench(files []string) (Results, error) {
+	res := Results{}
+	for _, f := range files {
+		if f == "" {
+			continue
+		}
+		fh, err := os.Open(f)
+		if err != nil {
+			return nil, err
+		}
+		parseLines(fh, res)
+		fh.Close()
+	}
+	if len(res) == 0 {
+		return nil, fmt.Errorf("no benchmark results in %v", files)
+	}
+	return res, nil
+}
+
+func parseLines(r io.Reader, res Results) {
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) < 4 || !strings.HasPrefix(f[0], "Benchmark") {
+			continue
+		}
+		if _, err := strconv.Atoi(f[1]); err != nil {
+			continue
+		}
+		name := f[0]
+		if i := strings.LastIndex(name, "-"); i > 0 {
+			if _, err := strconv.Atoi(name[i+1:]); err == nil {
+				name = name[:i] // the GOMAXPROCS suffix
+			}
+		}
+		for i := 2; i+1 < len(f); i += 2 {
+			v, err := strconv.ParseFloat(f[i], 64)
+			if err != nil {
+				continue
+			}
+			key := name + " " + f[i+1]
+			res[key] = append(res[key], v)
+		}
+	}
+}
+
+// Figures is one browser's figures.
+type Figures struct {
+	RTT, PortRTT, WireRTT, BridgeRTT float64
+	Pipe1, Pipe16                    float64
+	Floor1, Floor16                  float64
+	Bridge1, Bridge16                float64
+	Wire1, Wire16                    float64
+	Launch, Bare                     float64
+	MemKiB                           float64
+}
+
+func figures(r Results, kind string) Figures {
+	return Figures{
+		RTT:       r.Get("BenchmarkRoundTrip/"+kind, "rtt-ms"),
+		PortRTT:   r.Get("BenchmarkFloor/"+kind, "port-rtt-ms"),
+		WireRTT:   r.Get("BenchmarkFloor/"+kind, "wire-rtt-ms"),
+		BridgeRTT: r.Get("BenchmarkInBrowserWithBridge/"+kind, "port-rtt-ms"),
+		Pipe1:     r.Get("BenchmarkPipelined/"+kind+"/ports=1", "msgs/s"),
+		Pipe16:    r.Get("BenchmarkPipelined/"+kind+"/ports=16", "msgs/s"),
+		Floor1:    r.Get("BenchmarkFloor/"+kind, "port-msgs/s-1"),
+		Floor16:   r.Get("BenchmarkFloor/"+kind, "port-msgs/s-16"),
+		Bridge1:   r.Get("BenchmarkInBrowserWithBridge/"+kind, "port-msgs/s-1"),
+		Bridge16:  r.Get("BenchmarkInBrowserWithBridge/"+kind, "port-msgs/s-16"),
+		Wire1:     r.Get("BenchmarkFloor/"+kind, "wire-msgs/s-1"),
+		Wire16:    r.Get("BenchmarkFloor/"+kind, "wire-msgs/s-16"),
+		Launch:    r.Get("BenchmarkLaunch/"+kind, "launch-ms"),
+		Bare:      r.Get("BenchmarkLaunch/"+kind, "bare-ms"),
+		MemKiB:    r.Get("BenchmarkMemory/"+kind, "KiB/1000ports"),
+	}
+}
+
+func num(v float64, unit string) string {
+	switch {
+	case math.IsNaN(v) || v == 0:
+		return "—"
+	case unit == "ms" && v < 10:
+		return fmt.Sprintf("%.3f ms", v)
+	case unit == "ms":
+		return fmt.Sprintf("%.0f ms", v)
+	case unit == "msgs/s":
+		return fmt.Sprintf("%.0f /s", v)
+	case unit == "KiB":
+		return fmt.Sprintf("%.0f KiB", v)
+	}
+	return fmt.Sprintf("%.3g %s", v, unit)
+}
+
+func ratio(a, b float64) string {
+	if math.IsNaN(a) || math.IsNaN(b) || a == 0 || b == 0 {
+		return "—"
+	}
+	return fmt.Sprintf("%.2f×", a/b)
+}
+
+func verdict(ok bool) string {
+	if ok {
+		return "met"
+	}
+	return "MISSED"
+}
+
+func version(cmd string, args ...string) string {
+	out, err := exec.Command(cmd, args...).Output()
+	if err != nil {
+		return "?"
+	}
+	return strings.TrimSpace(string(out))
+}
+
+func printTable(w io.Writer, r Results, peer Peer, load string) {
+	endLoad, _ := os.ReadFile("/proc/loadavg")
+	fmt.Fprintf(w, "Run %s on %d cores; %s; %s; Puppeteer %s (puppeteer-core)\n",
+		time.Now().Format("2006-01-02 15:04 MST"), runtime.NumCPU(), version("chromium", "--version"), version("firefox-esr", "--version"), peer.Puppeteer)
+	if load != "" {
+		fmt.Fprintf(w, "Load average (1, 5, 15 min): %s at the start, %s at the end.\n", load, strings.Join(strings.Fields(string(endLoad))[:3], " "))
+	}
+	if peer.Error != "" {
+		fmt.Fprintf(w, "\nThe Puppeteer peer failed: %s\n", peer.Error)
+	}
+	c := figures(r, "chromium")
+	floorRTT := c.PortRTT + c.WireRTT
+	fmt.Fprintf(w, "\n### Chromium (medians)\n\n")
+	fmt.Fprintln(w, "| operation | extbridge | floor | Puppeteer | extbridge ÷ floor | Puppeteer ÷ extbridge |")
+	fmt.Fprintln(w, "| --- | --- | --- | --- | --- | --- |")
+	fmt.Fprintf(w, "| round trip Go → port → echo → Go | %s | %s (in-browser %s + wire %s) | %s | %s | %s |\n",
+		num(c.RTT, "ms"), num(floorRTT, "ms"), num(c.PortRTT, "ms"), num(c.WireRTT, "ms"), num(peer.RTTms, "ms"), ratio(c.RTT, floorRTT), ratio(peer.RTTms, c.RTT))
+	fmt.Fprintf(w, "| pipelined, 1 port | %s | %s (in-browser) | %s | %s | %s |\n",
+		num(c.Pipe1, "msgs/s"), num(c.Floor1, "msgs/s"), num(peer.Pipe["1"], "msgs/s"), ratio(c.Pipe1, c.Floor1), ratio(peer.Pipe["1"], c.Pipe1))
+	fmt.Fprintf(w, "| pipelined, 16 ports | %s | %s (in-browser) | %s | %s | %s |\n",
+		num(c.Pipe16, "msgs/s"), num(c.Floor16, "msgs/s"), num(peer.Pipe["16"], "msgs/s"), ratio(c.Pipe16, c.Floor16), ratio(peer.Pipe["16"], c.Pipe16))
+	fmt.Fprintf(w, "| launch to ready (worker up, bridge connected, first tab loaded) | %s | %s (bare start, first page) | %s (bare start, first page) | %s | %s |\n",
+		num(c.Launch, "ms"), num(c.Bare, "ms"), num(peer.LaunchMs, "ms"), ratio(c.Launch, c.Bare), ratio(peer.LaunchMs, c.Launch))
+	fmt.Fprintf(w, "| the extension's own port round trip, bridge installed | %s | %s (no bridge) | | %s | |\n",
+		num(c.BridgeRTT, "ms"), num(c.PortRTT, "ms"), ratio(c.BridgeRTT, c.PortRTT))
+	fmt.Fprintf(w, "| the extension's own pipelined port, 1 / 16 ports, bridge installed | %s / %s | %s / %s (no bridge) | | %s / %s | |\n",
+		num(c.Bridge1, "msgs/s"), num(c.Bridge16, "msgs/s"), num(c.Floor1, "msgs/s"), num(c.Floor16, "msgs/s"), ratio(c.Bridge1, c.Floor1), ratio(c.Bridge16, c.Floor16))
+	fmt.Fprintf(w, "| the wire alone (content script ⇄ Go WebSocket echo), round trip; pipelined 1 / 16 | | %s; %s / %s | | | |\n",
+		num(c.WireRTT, "ms"), num(c.Wire1, "msgs/s"), num(c.Wire16, "msgs/s"))
+	fmt.Fprintf(w, "| Go heap per 1,000 open ports | %s | | | | |\n", num(c.MemKiB, "KiB"))
+
+	f := figures(r, "firefox")
+	if !math.IsNaN(f.RTT) || !math.IsNaN(f.PortRTT) {
+		ffFloor := f.PortRTT + f.WireRTT
+		fmt.Fprintf(w, "\n### Firefox (medians; Puppeteer has no Firefox extension support to compare with)\n\n")
+		fmt.Fprintln(w, "| operation | extbridge | floor | extbridge ÷ floor |")
+		fmt.Fprintln(w, "| --- | --- | --- | --- |")
+		fmt.Fprintf(w, "| round trip Go → port → echo → Go | %s | %s (in-browser %s + wire %s) | %s |\n",
+			num(f.RTT, "ms"), num(ffFloor, "ms"), num(f.PortRTT, "ms"), num(f.WireRTT, "ms"), ratio(f.RTT, ffFloor))
+		fmt.Fprintf(w, "| pipelined, 1 port | %s | %s (in-browser) | %s |\n", num(f.Pipe1, "msgs/s"), num(f.Floor1, "msgs/s"), ratio(f.Pipe1, f.Floor1))
+		fmt.Fprintf(w, "| pipelined, 16 ports | %s | %s (in-browser) | %s |\n", num(f.Pipe16, "msgs/s"), num(f.Floor16, "msgs/s"), ratio(f.Pipe16, f.Floor16))
+		fmt.Fprintf(w, "| launch to ready | %s | %s (bare start, first page) | %s |\n", num(f.Launch, "ms"), num(f.Bare, "ms"), ratio(f.Launch, f.Bare))
+		fmt.Fprintf(w, "| the extension's own port round trip, bridge installed | %s | %s (no bridge) | %s |\n", num(f.BridgeRTT, "ms"), num(f.PortRTT, "ms"), ratio(f.BridgeRTT, f.PortRTT))
+		fmt.Fprintf(w, "| the extension's own pipelined port, 1 / 16 ports, bridge installed | %s / %s | %s / %s (no bridge) | %s / %s |\n",
+			num(f.Bridge1, "msgs/s"), num(f.Bridge16, "msgs/s"), num(f.Floor1, "msgs/s"), num(f.Floor16, "msgs/s"), ratio(f.Bridge1, f.Floor1), ratio(f.Bridge16, f.Floor16))
+		fmt.Fprintf(w, "| the wire alone, round trip; pipelined 1 / 16 | | %s; %s / %s | |\n", num(f.WireRTT, "ms"), num(f.Wire1, "msgs/s"), num(f.Wire16, "msgs/s"))
+		fmt.Fprintf(w, "| Go heap per 1,000 open ports | %s | | |\n", num(f.MemKiB, "KiB"))
+	}
+
+	rttFloor := c.RTT / floorRTT
+	rttPptr := peer.RTTms / c.RTT
+	tput := c.Pipe1 / c.Floor1
+	launch := c.Launch / c.Bare
+	overhead := c.BridgeRTT/c.PortRTT - 1
+	fmt.Fprintf(w, "\n### Targets (Chromium)\n\n")
+	fmt.Fprintf(w, "- round trip ≤ 1.25× the floor: %.2f× — %s\n", rttFloor, verdict(rttFloor <= 1.25))
+	fmt.Fprintf(w, "- round trip ≥ 2.5× faster than Puppeteer: %.2f× — %s\n", rttPptr, verdict(rttPptr >= 2.5))
+	fmt.Fprintf(w, "- pipelined ≥ 0.8× the in-browser throughput: %.2f× — %s\n", tput, verdict(tput >= 0.8))
+	pp := c.Pipe1 / peer.Pipe["1"]
+	fmt.Fprintf(w, "- pipelined ≥ 3× Puppeteer's: %.2f× — %s\n", pp, verdict(pp >= 3))
+	fmt.Fprintf(w, "- launch to ready ≤ 1.3× a bare start: %.2f× — %s\n", launch, verdict(launch <= 1.3))
+	fmt.Fprintf(w, "- bridge overhead on the extension's own round trip ≤ 10 %%: %+.0f %% — %s\n\n", overhead*100, verdict(overhead <= 0.10))
+	fmt.Fprintf(w, "RESULT rtt_vs_floor=%.2f rtt_vs_puppeteer=%.2f tput_vs_inbrowser=%.2f launch_vs_bare=%.2f overhead=%.2f\n",
+		rttFloor, rttPptr, tput, launch, overhead)
+}
