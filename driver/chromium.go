@@ -15,6 +15,7 @@ import (
 	cdpbrowser "github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/cdp"
 	cdpext "github.com/chromedp/cdproto/extensions"
+	cdplog "github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/cdproto/serviceworker"
@@ -250,8 +251,14 @@ func start(tabCtx context.Context, cancel context.CancelFunc, ctx context.Contex
 // attaches: extbridge uses none, and with them on, every frame the bridge
 // sends from a page also becomes a DevTools event that the browser encodes
 // and Go decodes. A worker target has no Network domain; the error is moot.
+//
+// This matters beyond speed: chromedp queues a target's events, and a flood
+// of them (a load test sends hundreds of thousands of frames) can stall the
+// whole CDP connection, after which no tab opens and no worker wakes. The
+// Log domain repeats the console, which the bridge already reports.
 func quiet(ctx context.Context) {
 	_, _ = chromedp.Call(ctx, network.Disable, cdp.Empty{})
+	_, _ = chromedp.Call(ctx, cdplog.Disable, cdp.Empty{})
 }
 
 // withDeadline returns a child of the chromedp context parent that also ends
@@ -297,7 +304,7 @@ func (c *chromium) Eval(ctx context.Context, e *bridge.Extension, realm string, 
 	}
 	s.mu.Unlock()
 	for _, id := range ids {
-		raw, err := s.eval(ctx, id, `(() => { const b = globalThis[Symbol.for("extbridge.bridge")]; return b ? b.id : null; })()`)
+		raw, err := s.eval(ctx, id, `(() => { const b = globalThis.__extbridge; return b ? b.id : null; })()`)
 		if err != nil {
 			continue
 		}

@@ -323,6 +323,7 @@ func (f *firefox) WakeBackground(ctx context.Context, e *bridge.Extension) error
 const installEvalJS = `() => {
   const child = () => {
     const ser = "(v) => Promise.resolve(v).then((v) => { if (v === undefined) return 'null'; " +
+      "const b = globalThis.__extbridge; if (b && b.json) return b.json(v) ?? 'null'; " +
       "try { return JSON.stringify(v) ?? 'null'; } catch (e) { const seen = new WeakSet(); " +
       "return JSON.stringify(v, (k, x) => { if (typeof x === 'bigint') return x.toString(); " +
       "if (x && typeof x === 'object') { if (seen.has(x)) return null; seen.add(x); } return x; }) ?? 'null'; } }, " +
@@ -360,7 +361,7 @@ const installEvalJS = `() => {
         } else {
           const {ExtensionContent} = ChromeUtils.importESModule("resource://gre/modules/ExtensionContent.sys.mjs");
           const sb = ExtensionContent.getAllContentScriptGlobals().find((s) => {
-            try { return Cu.evalInSandbox("globalThis[Symbol.for('extbridge.bridge')]?.id", s) === d.realm; } catch (e) { return false; }
+            try { return Cu.evalInSandbox("globalThis.__extbridge?.id", s) === d.realm; } catch (e) { return false; }
           });
           if (!sb) return reply({gone: "the content-script world is gone (its page was closed or navigated)"});
           run = () => {

@@ -259,5 +259,13 @@ func TestHostileExtension(t *testing.T) {
 		drivertest.WaitEvent(t, w, "the background's end of go-to-hostile-bg ending", func(ev bridge.Event) bool {
 			return ev.Kind == bridge.EventDisconnect && ev.Realm.Kind == "background" && ev.Port.Name() == "go-to-hostile-bg"
 		})
+		// Eval does not trust the realm's replaced JSON.
+		var got []int
+		if err := bg.Eval(ctx, `[1, 2]`, &got); err != nil || len(got) != 2 {
+			t.Errorf("background Eval with JSON replaced = %v, %v", got, err)
+		}
+		if err := cs.Eval(ctx, `Promise.resolve([3])`, &got); err != nil || len(got) != 1 || got[0] != 3 {
+			t.Errorf("content Eval with JSON replaced = %v, %v", got, err)
+		}
 	})
 }

@@ -10,7 +10,10 @@
   "use strict";
   const CFG = /*EXTBRIDGE_CONFIG*/ null;
   const G = globalThis;
-  const KEY = Symbol.for("extbridge.bridge");
+  // The realm's mark: a fixed, non-configurable global of this world (an
+  // isolated world's globals are invisible to the page). A string key, not
+  // Symbol.for, which extension code may replace.
+  const KEY = "__extbridge";
   if (!CFG || G[KEY]) return; // one bridge per world
 
   // Keep our own references: extension code that runs later may replace any
@@ -23,7 +26,7 @@
   const wmGet = WeakMap.prototype.get, wmSet = WeakMap.prototype.set;
   // Extension code may replace these after startup too.
   const assign = Object.assign;
-  const arrPush = Array.prototype.push, arrSplice = Array.prototype.splice;
+  const arrPush = Array.prototype.push, arrSplice = Array.prototype.splice, arrJoin = Array.prototype.join;
   const getMirror = (port) => fnApply(wmGet, wm, [port]);
   const setMirror = (port, rec) => fnApply(wmSet, wm, [port, rec]);
   const chromeNS = G.chrome && G.chrome.runtime ? G.chrome : null;
@@ -59,7 +62,7 @@
   function flush() {
     if (timer !== null) { clearT(timer); timer = null; }
     if (pending.length === 0) return;
-    const frame = pending.length === 1 ? pending[0] : "[" + pending.join(",") + "]";
+    const frame = pending.length === 1 ? pending[0] : "[" + fnApply(arrJoin, pending, [","]) + "]";
     pending.length = 0;
     sendRaw(frame);
   }
@@ -324,7 +327,7 @@
         const sc = scripting();
         if (!sc) throw new Error("the scripting API is not available");
         const target = { tabId: cmd.tab, frameIds: [cmd.frame] };
-        const probe = () => { const b = globalThis[Symbol.for("extbridge.bridge")]; return b ? b.id : null; };
+        const probe = () => { const b = globalThis.__extbridge; return b ? b.id : null; };
         let res = await call(sc, sc.executeScript, [{ target, func: probe }]);
         let id = res && res[0] ? res[0].result : null;
         if (!id) {
@@ -436,6 +439,8 @@
   // A page that goes away sends what is pending first.
   if (typeof G.addEventListener === "function") G.addEventListener("pagehide", flush, true);
 
-  Object.defineProperty(G, KEY, { value: Object.freeze({ id: realmId }), enumerable: false });
+  // json is the bridge's own serialiser, for drivers that evaluate code in
+  // the realm and must not trust the realm's JSON.
+  Object.defineProperty(G, KEY, { value: Object.freeze({ id: realmId, json: safeStringify }), enumerable: false, writable: false, configurable: false });
   openWire();
 })();
