@@ -304,18 +304,7 @@ func TestFirefoxStopAndWake(t *testing.T) {
 	b, url := launchFirefox(t)
 	ctx := testContext(t)
 	ext := b.Extensions()[0]
-	tab, err := b.NewTab(ctx, url+"/?x")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cs, err := ext.ContentScript(ctx, tab.ID(), 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := cs.Connect(ctx, bridge.ConnectInfo{Name: "across"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := openPort(ctx, t, b, url+"/?x", "across")
 	if err := p.PostMessage(ctx, "ping"); err != nil {
 		t.Fatal(err)
 	}
@@ -345,19 +334,7 @@ func TestFirefoxStopAndWake(t *testing.T) {
 func TestFirefoxDies(t *testing.T) {
 	b, url := launchFirefox(t)
 	ctx := testContext(t)
-	ext := b.Extensions()[0]
-	tab, err := b.NewTab(ctx, url+"/?x")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cs, err := ext.ContentScript(ctx, tab.ID(), 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := cs.Connect(ctx, bridge.ConnectInfo{Name: "doomed"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := openPort(ctx, t, b, url+"/?x", "doomed")
 	pid, _ := firefoxChild(t)
 	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
@@ -384,18 +361,7 @@ func TestFirefoxIdleSuspend(t *testing.T) {
 	ext := b.Extensions()[0]
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	tab, err := b.NewTab(ctx, url+"/?x")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cs, err := ext.ContentScript(ctx, tab.ID(), 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := cs.Connect(ctx, bridge.ConnectInfo{Name: "idle"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := openPort(ctx, t, b, url+"/?x", "idle")
 	start := time.Now()
 	select {
 	case <-p.Done():
@@ -482,4 +448,22 @@ browser.browserAction.onClicked.addListener((tab) => { globalThis.clicks.push(ta
 	if err := bg.Eval(ctx, "clicks.length", &n); err != nil || n != 1 {
 		t.Errorf("Eval after StopBackground = %d, %v", n, err)
 	}
+}
+
+// openPort opens a tab at url and connects from its content script.
+func openPort(ctx context.Context, t *testing.T, b *driver.Browser, url, name string) *bridge.Port {
+	t.Helper()
+	tab, err := b.NewTab(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs, err := b.Extensions()[0].ContentScript(ctx, tab.ID(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := cs.Connect(ctx, bridge.ConnectInfo{Name: name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }

@@ -138,3 +138,23 @@ func inRealm(kind, portName string, outgoing bool, pattern string) func(bridge.E
 }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+// acceptWhere accepts ports on l until pred takes one; the others (from
+// other tabs of the shared browser) are left alone.
+func acceptWhere(t *testing.T, l *bridge.Listener, what string, pred func(*bridge.Port) bool) *bridge.Port {
+	t.Helper()
+	for {
+		p, err := l.Accept(drivertest.Context(t))
+		if err != nil {
+			t.Fatalf("no port %s: %v", what, err)
+		}
+		if pred(p) {
+			return p
+		}
+	}
+}
+
+// named accepts the port with this name.
+func named(name string) func(*bridge.Port) bool {
+	return func(p *bridge.Port) bool { return p.Name() == name }
+}

@@ -76,18 +76,7 @@ func TestListenAcceptsExternalPorts(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer l.Close()
-		accept := func(name string) *bridge.Port {
-			t.Helper()
-			for {
-				p, err := l.Accept(ctx)
-				if err != nil {
-					t.Fatalf("no external port %q: %v", name, err)
-				}
-				if p.Name() == name {
-					return p
-				}
-			}
-		}
+		accept := func(name string) *bridge.Port { return acceptWhere(t, l, name, named(name)) }
 
 		out, err := background(t, a).Connect(ctx, bridge.ConnectInfo{Name: "go-as-a", ExtensionID: b.ID()})
 		if err != nil {

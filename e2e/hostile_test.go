@@ -235,16 +235,7 @@ func TestHostileExtension(t *testing.T) {
 		}
 		defer l.Close()
 		q := connect(t, cs, "accepted-next-to-throwers")
-		var acc *bridge.Port
-		for acc == nil {
-			a, err := l.Accept(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if a.Name() == "accepted-next-to-throwers" {
-				acc = a
-			}
-		}
+		acc := acceptWhere(t, l, "accepted-next-to-throwers", named("accepted-next-to-throwers"))
 		post(t, acc, "from Go's listener")
 		drivertest.RecvMatch(t, q, `"from Go's listener"`)
 		// Go speaks for the extension's own content-script port.

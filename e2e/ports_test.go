@@ -55,16 +55,10 @@ func TestRuntimeOnConnectExampleGoAsBackground(t *testing.T) {
 		}
 		defer l.Close()
 		tab := e.tab(t, "index.html")
-		var p *bridge.Port
-		for p == nil {
-			q, err := l.Accept(drivertest.Context(t))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if s := q.Sender(); s != nil && s.Tab != nil && s.Tab.ID == tab.ID() {
-				p = q
-			}
-		}
+		p := acceptWhere(t, l, "from the new tab", func(q *bridge.Port) bool {
+			s := q.Sender()
+			return s != nil && s.Tab != nil && s.Tab.ID == tab.ID()
+		})
 		if p.Name() != "port-from-cs" {
 			t.Errorf("Name() = %q, want port-from-cs", p.Name())
 		}
@@ -401,16 +395,7 @@ func TestSubframeSender(t *testing.T) {
 		}
 		defer l.Close()
 		p := connect(t, contentScript(t, ext, tab, sub.ID), "from-subframe")
-		var got *bridge.Port
-		for got == nil {
-			q, err := l.Accept(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if q.Name() == "from-subframe" {
-				got = q
-			}
-		}
+		got := acceptWhere(t, l, "from-subframe", named("from-subframe"))
 		s := got.Sender()
 		if s.FrameID != sub.ID || s.URL != sub.URL || s.Tab == nil || s.Tab.ID != tab.ID() {
 			t.Errorf("sender = %+v (tab %+v), want frame %d %s in tab %d", s, s.Tab, sub.ID, sub.URL, tab.ID())

@@ -43,6 +43,23 @@ func (c *common) register(fs *flag.FlagSet) {
 	fs.DurationVar(&c.timeout, "timeout", 30*time.Second, "bound for each browser operation")
 }
 
+// start parses the flags of a subcommand and launches the browser; the
+// context ends on an interrupt.
+func (c *common) start(name string, args []string) (context.Context, context.CancelFunc, *driver.Browser, error) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	c.register(fs)
+	if err := fs.Parse(args); err != nil {
+		return nil, nil, nil, err
+	}
+	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt)
+	b, err := c.launch(ctx)
+	if err != nil {
+		cancel()
+		return nil, nil, nil, err
+	}
+	return ctx, cancel, b, nil
+}
+
 func (c *common) launch(ctx context.Context) (*driver.Browser, error) {
 	if len(c.exts) == 0 {
 		return nil, errors.New("no extension: give -ext DIR")
@@ -87,18 +104,12 @@ const shellHelp = `commands (EXT is an extension index, default 0; TAB a tab id;
 Messages that arrive on any port are printed as they come.`
 
 func shell(args []string, stdin io.Reader, stdout io.Writer) error {
-	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	var c common
-	c.register(fs)
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer cancel()
-	b, err := c.launch(ctx)
+	ctx, cancel, b, err := c.start("run", args)
 	if err != nil {
 		return err
 	}
+	defer cancel()
 	defer b.Close()
 	s := &shellState{out: stdout, b: b, timeout: c.timeout, ports: map[int]*bridge.Port{}, tabs: map[int]*driver.Tab{}, stop: make(chan struct{})}
 	defer func() {
@@ -480,18 +491,12 @@ func (s *shellState) port(n int) *bridge.Port {
 
 // watch is `extbridge watch`: print every port event until interrupted.
 func watch(args []string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("watch", flag.ContinueOnError)
 	var c common
-	c.register(fs)
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer cancel()
-	b, err := c.launch(ctx)
+	ctx, cancel, b, err := c.start("watch", args)
 	if err != nil {
 		return err
 	}
+	defer cancel()
 	defer b.Close()
 	var wg sync.WaitGroup
 	for i, e := range b.Extensions() {
