@@ -493,3 +493,44 @@ func TestScreenshot(t *testing.T) {
 		}
 	})
 }
+
+// Go listens as a content script: the background's tabs.connect reaches it,
+// with the extension as the sender.
+func TestContentScriptListens(t *testing.T) {
+	drivertest.Run(t, func(t *testing.T, kind driver.Kind) {
+		e := setup(t, kind)
+		ext := e.ext(t, "nolistener") // its content scripts have no onConnect listener of their own
+		tab := e.tab(t, "index.html")
+		ctx := drivertest.Context(t)
+		l, err := contentScript(t, ext, tab, 0).Listen(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		out, err := background(t, ext).TabsConnect(ctx, tab.ID(), bridge.ConnectInfo{Name: "to-go-cs"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer out.Disconnect()
+		in := acceptWhere(t, l, "to-go-cs", named("to-go-cs"))
+		if s := in.Sender(); s == nil || s.ID != ext.ID() || s.Tab != nil {
+			t.Errorf("sender of a tabs.connect port = %+v, want the extension and no tab", s)
+		}
+		post(t, out, "down")
+		if m := drivertest.Recv[string](t, in); m != "down" {
+			t.Errorf("content script got %q", m)
+		}
+		post(t, in, "up")
+		drivertest.RecvMatch(t, out, `"up"`)
+		// Closing the listener removes it: a new tabs.connect finds no
+		// receiving end again.
+		if err := l.Close(); err != nil {
+			t.Fatal(err)
+		}
+		again, err := background(t, ext).TabsConnect(ctx, tab.ID(), bridge.ConnectInfo{Name: "after-close"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		drivertest.ExpectDisconnect(t, again, noReceiver(kind))
+	})
+}
