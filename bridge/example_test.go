@@ -198,3 +198,73 @@ func ExamplePort_Done() {
 	fmt.Println(port.Err(), err)
 	// Output: <nil> extbridge: port disconnected
 }
+
+// Background acts in the service worker (woken if asleep) or event page.
+func ExampleExtension_Background() {
+	_ = func(ctx context.Context, ext *bridge.Extension) error {
+		bg, err := ext.Background(ctx)
+		if err != nil {
+			return err
+		}
+		port, err := bg.Connect(ctx, bridge.ConnectInfo{Name: "from-the-background"})
+		if err != nil {
+			return err
+		}
+		return port.Disconnect()
+	}
+}
+
+// Frames lists a tab's frames; ContentScript reaches the world of any one.
+func ExampleExtension_Frames() {
+	_ = func(ctx context.Context, ext *bridge.Extension, tabID int) error {
+		frames, err := ext.Frames(ctx, tabID)
+		if err != nil {
+			return err
+		}
+		for _, f := range frames {
+			cs, err := ext.ContentScript(ctx, tabID, f.ID)
+			if err != nil {
+				return err
+			}
+			var href string
+			if err := cs.Eval(ctx, "location.href", &href); err != nil {
+				return err
+			}
+			fmt.Println(f.ID, f.ParentID, href)
+		}
+		return nil
+	}
+}
+
+// StopBackground stops the service worker as the browser does when idle;
+// ports to it end as in real life.
+func ExampleExtension_StopBackground() {
+	_ = func(ctx context.Context, ext *bridge.Extension, port *bridge.Port) error {
+		if err := ext.StopBackground(ctx); err != nil {
+			return err
+		}
+		<-port.Done()
+		return port.Err() // nil: the end is clean, as the browser makes it
+	}
+}
+
+// Accept takes the ports that connected, in order.
+func ExampleListener_Accept() {
+	_ = func(ctx context.Context, l *bridge.Listener) {
+		for {
+			port, err := l.Accept(ctx)
+			if err != nil {
+				return // the listener closed or its realm ended
+			}
+			go func() {
+				for {
+					m, err := port.Recv(ctx)
+					if err != nil {
+						return
+					}
+					_ = port.PostMessage(ctx, m) // echo
+				}
+			}()
+		}
+	}
+}

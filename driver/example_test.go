@@ -51,3 +51,14 @@ func ExampleTab_ClickAction() {
 		return tab.ClickAction(ctx, b.Extensions()[0]) // runs the extension's action.onClicked listeners
 	}
 }
+
+// Screenshot captures a tab as PNG, for diagnostics.
+func ExampleTab_Screenshot() {
+	_ = func(ctx context.Context, tab *driver.Tab) error {
+		png, err := tab.Screenshot(ctx)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile("tab.png", png, 0o644)
+	}
+}

@@ -434,6 +434,7 @@ func TestBackgroundWakesAfterStop(t *testing.T) {
 		e := setup(t, kind)
 		ext := e.ext(t, "echo")
 		tab := e.tab(t, "index.html")
+		w := drivertest.Watch(t, ext) // goes on across the restart
 		p := connect(t, contentScript(t, ext, tab, 0), "across-restart")
 		post(t, p, "before")
 		drivertest.RecvMatch(t, p, `"before"`)
@@ -448,6 +449,14 @@ func TestBackgroundWakesAfterStop(t *testing.T) {
 		q := connect(t, contentScript(t, ext, tab, 0), "after-restart")
 		post(t, q, "after")
 		drivertest.RecvMatch(t, q, `"after"`)
+		// The same watch saw the old worker's end of the port go and the new
+		// worker's end arrive.
+		drivertest.WaitEvent(t, w, "the old background's end ending", func(ev bridge.Event) bool {
+			return ev.Kind == bridge.EventDisconnect && ev.Realm.Kind == "background" && ev.Port.Name() == "across-restart"
+		})
+		drivertest.WaitEvent(t, w, "the new background's end opening", func(ev bridge.Event) bool {
+			return ev.Kind == bridge.EventOpen && ev.Realm.Kind == "background" && ev.Name == "after-restart"
+		})
 	})
 }
 

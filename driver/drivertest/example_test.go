@@ -1,6 +1,8 @@
 package drivertest_test
 
 import (
+	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/extbridge/extbridge/bridge"
@@ -65,5 +67,66 @@ func ExampleWaitEvent() {
 		drivertest.WaitEvent(t, w, "the background logging", func(ev bridge.Event) bool {
 			return ev.Kind == bridge.EventLog && ev.Realm.Kind == "background"
 		})
+	}
+}
+
+// Main is the package's TestMain: it runs the tests, closes the shared
+// browsers and fails the run on leaks.
+func ExampleMain() {
+	_ = func(m *testing.M) { drivertest.Main(m) }
+}
+
+// Run runs a test body once per browser (-extbridge.browser or
+// EXTBRIDGE_BROWSERS; both by default).
+func ExampleRun() {
+	_ = func(t *testing.T) {
+		drivertest.Run(t, func(t *testing.T, kind driver.Kind) {
+			b := drivertest.Shared(t, driver.Options{Browser: kind, Extensions: []string{"testdata/myext"}})
+			_ = b
+		})
+	}
+}
+
+// Shared reuses one browser per package and options; NewTab gives each
+// test its own tab, closed (and captured on failure) with the test.
+func ExampleShared() {
+	_ = func(t *testing.T) {
+		b := drivertest.Shared(t, driver.Options{Extensions: []string{"testdata/myext"}})
+		tab := drivertest.NewTab(t, b, "https://example.com/")
+		_ = tab.ID()
+	}
+}
+
+// RecvWhere skips messages until one satisfies a predicate.
+func ExampleRecvWhere() {
+	_ = func(t *testing.T, port *bridge.Port) {
+		m := drivertest.RecvWhere(t, port, func(m json.RawMessage) bool { return strings.Contains(string(m), "done") })
+		_ = m
+	}
+}
+
+// RecvMatch waits for a message that has at least the fields of a pattern.
+func ExampleRecvMatch() {
+	_ = func(t *testing.T, port *bridge.Port) {
+		drivertest.RecvMatch(t, port, `{"status":"ok","items":[1,2]}`)
+	}
+}
+
+// Diagnose captures the traffic, console and tabs of a test that fails,
+// for tests that open tabs without NewTab.
+func ExampleDiagnose() {
+	_ = func(t *testing.T, b *driver.Browser, tab *driver.Tab) {
+		drivertest.Diagnose(t, b, tab)
+	}
+}
+
+// Context bounds a call by drivertest.Timeout and ends with the test.
+func ExampleContext() {
+	_ = func(t *testing.T, ext *bridge.Extension) {
+		bg, err := ext.Background(drivertest.Context(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = bg
 	}
 }
