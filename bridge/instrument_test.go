@@ -7,19 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"maps"
-	"net/http"
-	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
-	"time"
 )
 
 // testBridgeScript is a stand-in bridge script: one comment line per realm.
@@ -831,149 +824,6 @@ func TestStripComments(t *testing.T) {
 	}
 	if want := map[string]string{"a": "// not a comment", "b": "/* no */", "c": `"//`}; !reflect.DeepEqual(m, want) {
 		t.Errorf("got %v, want %v", m, want)
-	}
-}
-
-// TestInstrumentInChromium loads instrumented copies into a real Chromium and
-// checks that the bridge runs before the extension's own code in the service
-// worker (classic and module) and in content scripts, and that ChromiumID is
-// the id Chromium uses.
-func TestInstrumentInChromium(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts a browser")
-	}
-	bin := os.Getenv("EXTBRIDGE_CHROMIUM")
-	if bin == "" {
-		var err error
-		if bin, err = exec.LookPath("chromium"); err != nil {
-			t.Skip("no chromium")
-		}
-	}
-
-	var mu sync.Mutex
-	hits := map[string]string{} // who -> did the bridge run first
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if who := r.URL.Query().Get("who"); who != "" {
-			mu.Lock()
-			hits[who] = r.URL.Query().Get("bridge")
-			mu.Unlock()
-		}
-		w.Header().Set("Access-Control-Allow-Origin", "*")
-		fmt.Fprint(w, "<!doctype html><title>page</title><body>page</body>")
-	}))
-	defer srv.Close()
-
-	// The stand-in bridge marks the global; the extension's code reports
-	// whether the mark was there when it started.
-	script := func(realm string) []byte {
-		return []byte("globalThis.__bridgeRealm = " + instrJSString(realm) + ";\n")
-	}
-	report := func(who string) string {
-		return `fetch(` + instrJSString(srv.URL+"/hit?who="+who+"&bridge=") + ` + globalThis.__bridgeRealm);` + "\n"
-	}
-	classic := writeTree(t, map[string]string{
-		"manifest.json": `{"manifest_version": 3, "name": "classic", "version": "1",
-			"background": {"service_worker": "bg/sw.js", "scripts": ["bg/sw.js"]},
-			"content_scripts": [{"matches": ["http://127.0.0.1/*"], "js": ["cs.js"], "run_at": "document_start"}]}`,
-		"bg/sw.js":     `importScripts("helper.js");` + "\n",
-		"bg/helper.js": report("classic-worker"),
-		"cs.js":        report("classic-content"),
-	})
-	module := writeTree(t, map[string]string{
-		"manifest.json": `{"manifest_version": 3, "name": "module", "version": "1",
-			"background": {"service_worker": "sw.js", "type": "module"}}`,
-		"sw.js":  `import "./lib.js";` + "\n",
-		"lib.js": report("module-worker"),
-	})
-	var ids []string
-	var dirs []string
-	for _, src := range []string{classic, module} {
-		res, err := instrument(src, filepath.Join(t.TempDir(), "copy"), instrumentOptions{Browser: "chromium", Script: script})
-		if err != nil {
-			t.Fatal(err)
-		}
-		ids = append(ids, res.ChromiumID)
-		dirs = append(dirs, res.Dir)
-	}
-
-	// Not t.TempDir: the browser's helper processes may write into it for
-	// a moment after the browser has exited, so removal is retried.
-	userData, err := os.MkdirTemp("", "extbridge-instrument-test-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		for i := 0; ; i++ {
-			err := os.RemoveAll(userData)
-			if err == nil {
-				return
-			}
-			if i == 50 {
-				t.Errorf("failed to remove the profile: %v", err)
-				return
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
-	})
-	cmd := exec.Command(bin, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-		"--disable-background-networking", "--disable-component-update", "--disable-sync",
-		"--user-data-dir="+userData, "--load-extension="+strings.Join(dirs, ","),
-		"--remote-debugging-port=0", srv.URL+"/page")
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() { cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			cmd.Process.Kill()
-			<-done
-		}
-	}()
-
-	want := map[string]string{"classic-worker": "background", "classic-content": "content", "module-worker": "background"}
-	var port string
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		if port == "" {
-			if data, err := os.ReadFile(filepath.Join(userData, "DevToolsActivePort")); err == nil {
-				port, _, _ = strings.Cut(string(data), "\n")
-			}
-		}
-		var targets []struct{ Type, URL string }
-		if port != "" {
-			if resp, err := http.Get("http://127.0.0.1:" + port + "/json/list"); err == nil {
-				json.NewDecoder(resp.Body).Decode(&targets)
-				resp.Body.Close()
-			}
-		}
-		var workers []string
-		for _, tg := range targets {
-			if tg.Type == "service_worker" {
-				workers = append(workers, tg.URL)
-			}
-		}
-		mu.Lock()
-		got := maps.Clone(hits)
-		mu.Unlock()
-		wantWorkers := []string{
-			"chrome-extension://" + ids[0] + "/bg/__extbridge_sw.js",
-			"chrome-extension://" + ids[1] + "/__extbridge_sw.js",
-		}
-		okWorkers := true
-		for _, w := range wantWorkers {
-			okWorkers = okWorkers && slices.Contains(workers, w)
-		}
-		if okWorkers && reflect.DeepEqual(got, want) {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("after 30s:\nservice workers %q, want %q\nreports %v, want %v", workers, wantWorkers, got, want)
-		}
-		time.Sleep(200 * time.Millisecond)
 	}
 }
 

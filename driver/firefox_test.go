@@ -35,7 +35,9 @@ var ffExtension = map[string]string{
   "host_permissions": ["<all_urls>"]
 }`,
 	"bg.js": `globalThis.clicks = [];
-browser.action.onClicked.addListener((tab) => { globalThis.clicks.push(tab.id); });
+let clickedNow;
+globalThis.clicked = new Promise((resolve) => { clickedNow = resolve; }); // resolves with clicks at the first click
+browser.action.onClicked.addListener((tab) => { globalThis.clicks.push(tab.id); clickedNow(globalThis.clicks); });
 browser.runtime.onConnect.addListener((port) => { port.onMessage.addListener((m) => port.postMessage(m)); });`,
 	"cs.js": `globalThis.marker = "cs:" + location.search;`,
 }
@@ -217,14 +219,12 @@ func TestFirefoxTabsEvalAction(t *testing.T) {
 
 	// An error thrown later by a callback of the code is the page's own
 	// uncaught error.
-	if err := bg.Eval(ctx, `globalThis.errs = []; addEventListener("error", (e) => errs.push(e.message)); setTimeout(() => { throw new Error("later") }, 0); 1`, nil); err != nil {
+	if err := bg.Eval(ctx, `globalThis.errs = []; globalThis.erred = new Promise((resolve) => addEventListener("error", (e) => { errs.push(e.message); resolve(errs); }, {once: true})); setTimeout(() => { throw new Error("later") }, 0); 1`, nil); err != nil {
 		t.Fatal(err)
 	}
 	var errs []string
-	for deadline := time.Now().Add(5 * time.Second); len(errs) == 0 && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if err := bg.Eval(ctx, "errs", &errs); err != nil {
-			t.Fatal(err)
-		}
+	if err := bg.Eval(ctx, "erred", &errs); err != nil { // awaits the error event
+		t.Fatal(err)
 	}
 	if len(errs) != 1 || !strings.Contains(errs[0], "later") {
 		t.Errorf("the page's error events = %q", errs)
@@ -249,12 +249,8 @@ func TestFirefoxTabsEvalAction(t *testing.T) {
 		t.Fatal(err)
 	}
 	var clicks []int
-	deadline := time.Now().Add(10 * time.Second)
-	for len(clicks) == 0 && time.Now().Before(deadline) {
-		if err := bg.Eval(ctx, "clicks", &clicks); err != nil {
-			t.Fatal(err)
-		}
-		time.Sleep(20 * time.Millisecond)
+	if err := bg.Eval(ctx, "clicked", &clicks); err != nil { // awaits the first click
+		t.Fatal(err)
 	}
 	if len(clicks) != 1 || clicks[0] != tabs[1].ID() {
 		t.Errorf("onClicked tabs = %v, want [%d]", clicks, tabs[1].ID())
@@ -417,7 +413,9 @@ func TestFirefoxPersistentBackground(t *testing.T) {
   "permissions": ["<all_urls>"]
 }`,
 		"bg.js": `globalThis.clicks = [];
-browser.browserAction.onClicked.addListener((tab) => { globalThis.clicks.push(tab.id); });`,
+let clickedNow;
+globalThis.clicked = new Promise((resolve) => { clickedNow = resolve; });
+browser.browserAction.onClicked.addListener((tab) => { globalThis.clicks.push(tab.id); clickedNow(globalThis.clicks); });`,
 	})
 	ctx := testContext(t)
 	ext := b.Extensions()[0]
@@ -433,10 +431,8 @@ browser.browserAction.onClicked.addListener((tab) => { globalThis.clicks.push(ta
 		t.Fatal(err)
 	}
 	var clicks []int
-	for deadline := time.Now().Add(5 * time.Second); len(clicks) == 0 && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if err := bg.Eval(ctx, "clicks", &clicks); err != nil {
-			t.Fatal(err)
-		}
+	if err := bg.Eval(ctx, "clicked", &clicks); err != nil { // awaits the first click
+		t.Fatal(err)
 	}
 	if len(clicks) != 1 || clicks[0] != tab.ID() {
 		t.Errorf("onClicked tabs = %v, want [%d]", clicks, tab.ID())
