@@ -216,6 +216,10 @@ func (e *Extension) StopBackground(ctx context.Context) error {
 	if d == nil {
 		return fmt.Errorf("failed to stop the background of %s: %w", e.label(), errors.ErrUnsupported)
 	}
+	// The bridge batches the extension's own events for a few
+	// milliseconds; take them before the worker goes, so the history
+	// misses nothing. A failure here only means the realm is already gone.
+	_ = rc.call(ctx, map[string]any{"c": "flush"}, nil)
 	if err := d.StopBackground(ctx, e); err != nil {
 		return fmt.Errorf("failed to stop the background of %s: %w", e.label(), err)
 	}

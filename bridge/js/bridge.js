@@ -355,6 +355,9 @@
         const list = await call(d, d.getTargets, []);
         return list.filter((x) => x.tabId !== undefined).map((x) => ({ id: x.id, tab: x.tabId }));
       }
+      case "flush":
+        // Nothing to do: the reply flushes what is pending ahead of it.
+        return null;
       case "eval": {
         const indirect = eval;
         return await indirect(cmd.js);
