@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
 )
 
@@ -293,16 +292,3 @@ func (e *Extension) Command(ctx context.Context, cmd string, args map[string]any
 	}
 	return bg.call(ctx, m, out)
 }
-
-// contentRealmByID is used by drivers that evaluate code in a content-script
-// world.
-func (e *Extension) contentRealmURL(id string) string {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if rc := e.content[id]; rc != nil {
-		return rc.info.URL
-	}
-	return ""
-}
-
-var _ = strings.TrimSpace

@@ -118,9 +118,8 @@ func (p *Port) deliver(d json.RawMessage) {
 	}
 }
 
-// finish ends the port once. remote tells whether the end came from the
-// other side (or the realm), as opposed to our own Disconnect.
-func (p *Port) finish(err error, remote bool) {
+// finish ends the port once, with err (nil for a clean end).
+func (p *Port) finish(err error) {
 	p.mu.Lock()
 	if p.ended {
 		p.mu.Unlock()
@@ -129,7 +128,6 @@ func (p *Port) finish(err error, remote bool) {
 	p.ended = true
 	p.err = err
 	p.mu.Unlock()
-	_ = remote
 	close(p.done)
 }
 
@@ -231,7 +229,7 @@ func (p *Port) Disconnect() error {
 	p.rc.mu.Lock()
 	delete(p.rc.ports, p.id)
 	p.rc.mu.Unlock()
-	p.finish(nil, false)
+	p.finish(nil)
 	if err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		// The realm is gone, so the port is gone too: nothing is left to do.
 		return nil

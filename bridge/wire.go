@@ -159,9 +159,10 @@ func (h *Hub) Close() error {
 	return err
 }
 
-// shutdown ends every realm with the given cause before Close, so that the
-// ports say why they ended (for example, that the browser process died).
-func (h *Hub) shutdown(cause error) {
+// Shutdown ends every realm connection with cause, so every port that is
+// still open ends with a [*DisconnectError] that carries it. The driver calls
+// it when the browser goes away, before Close.
+func (h *Hub) Shutdown(cause error) {
 	h.mu.Lock()
 	conns := make([]*realmConn, 0, len(h.conns))
 	for c := range h.conns {
@@ -172,11 +173,6 @@ func (h *Hub) shutdown(cause error) {
 		c.end(cause)
 	}
 }
-
-// Shutdown ends every realm connection with cause, so every port that is
-// still open ends with a [*DisconnectError] that carries it. The driver calls
-// it when the browser goes away.
-func (h *Hub) Shutdown(cause error) { h.shutdown(cause) }
 
 func (h *Hub) extensions() []*Extension {
 	h.mu.Lock()
@@ -491,7 +487,7 @@ func (rc *realmConn) dispatch(f *frameIn) {
 		rc.ports[f.P] = p
 		rc.mu.Unlock()
 		if old != nil { // a bridge never reuses an id; end the old port rather than lose it
-			old.finish(&DisconnectError{Message: fmt.Sprintf("the bridge reused port id %d", f.P)}, true)
+			old.finish(&DisconnectError{Message: fmt.Sprintf("the bridge reused port id %d", f.P)})
 		}
 		rc.ext.record(Event{Kind: EventOpen, Realm: rc.realm(), Port: p, How: f.How, Name: f.Name, Sender: f.Sender, ByGo: f.Go})
 		if abandoned {
@@ -520,7 +516,7 @@ func (rc *realmConn) dispatch(f *frameIn) {
 			if f.E != "" {
 				err = &DisconnectError{Message: f.E}
 			}
-			p.finish(err, !f.Self)
+			p.finish(err)
 			rc.ext.record(Event{Kind: EventDisconnect, Realm: rc.realm(), Port: p, Err: err, Local: f.Self})
 		}
 	case "log":
@@ -600,7 +596,7 @@ func (rc *realmConn) end(cause error) {
 	}
 	for _, p := range ports {
 		err := &DisconnectError{Message: cause.Error(), cause: cause}
-		p.finish(err, true)
+		p.finish(err)
 		rc.ext.record(Event{Kind: EventDisconnect, Realm: rc.realm(), Port: p, Err: err})
 	}
 	for _, l := range listeners {
