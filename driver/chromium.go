@@ -14,6 +14,8 @@ import (
 
 	cdpbrowser "github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/css"
+	"github.com/chromedp/cdproto/dom"
 	cdpext "github.com/chromedp/cdproto/extensions"
 	cdplog "github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/network"
@@ -261,6 +263,17 @@ func quiet(ctx context.Context) {
 	_, _ = chromedp.Call(ctx, cdplog.Disable, cdp.Empty{})
 }
 
+// quietTab also turns off, on a tab's own session, the domains chromedp
+// enables for its DOM queries: the driver only navigates, captures and
+// closes the tab (Page), and a page with heavy DOM churn or console spam
+// would otherwise flood the connection the same way. Eval uses sessions of
+// its own, which keep Runtime.
+func quietTab(ctx context.Context) {
+	_, _ = chromedp.Call(ctx, runtime.Disable, cdp.Empty{})
+	_, _ = chromedp.Call(ctx, css.Disable, cdp.Empty{})
+	_, _ = chromedp.Call(ctx, dom.Disable, cdp.Empty{})
+}
+
 // withDeadline returns a child of the chromedp context parent that also ends
 // when ctx ends, so a chromedp call is bounded by the caller's context.
 func withDeadline(parent, ctx context.Context) context.Context {
@@ -461,6 +474,7 @@ func (c *chromium) newTab(ctx context.Context, url string) (*Tab, error) {
 		return nil, err
 	}
 	quiet(withDeadline(tabCtx, ctx))
+	quietTab(withDeadline(tabCtx, ctx))
 	after, err := c.tabTargets(ctx)
 	c.tabMu.Unlock()
 	if err != nil {
