@@ -9,10 +9,6 @@ import (
 	"time"
 )
 
-// defaultCloseTimeout bounds the clean-up calls of Close methods, which take
-// no context.
-const defaultCloseTimeout = 5 * time.Second
-
 // EventKind says what happened to a port.
 type EventKind string
 

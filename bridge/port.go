@@ -181,6 +181,10 @@ func (p *Port) postRaw(ctx context.Context, data json.RawMessage) error {
 	return nil
 }
 
+// defaultCloseTimeout bounds the clean-up calls of Disconnect and Close
+// methods, which take no context.
+const defaultCloseTimeout = 5 * time.Second
+
 // maxMessage is the largest message PostMessage sends: Chromium's limit for
 // extension messages.
 const maxMessage = 64 << 20
@@ -223,7 +227,7 @@ func (p *Port) Disconnect() error {
 		return nil
 	}
 	p.mu.Unlock()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), defaultCloseTimeout)
 	defer cancel()
 	err := p.rc.send(ctx, fmt.Appendf(nil, `{"c":"disc","p":%d}`, p.id))
 	p.rc.mu.Lock()

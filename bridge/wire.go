@@ -373,8 +373,6 @@ type frameIn struct {
 	Name   string          `json:"name"`
 	Sender *MessageSender  `json:"sender"`
 	Go     bool            `json:"go"`
-	Tab    *int            `json:"tab"`
-	Target string          `json:"target"`
 	Level  string          `json:"level"`
 	Text   string          `json:"text"`
 }

@@ -344,19 +344,30 @@ func (c *chromium) workerTarget(ctx context.Context, e *bridge.Extension) (targe
 	return "", errors.New("the background is not running")
 }
 
-// tabTarget maps a tab id to its CDP target with chrome.debugger.getTargets
-// in the background.
+// debuggerTarget is a page target as chrome.debugger.getTargets lists it:
+// its CDP target id and the tab id the extension sees.
+type debuggerTarget struct {
+	ID  target.ID `json:"id"`
+	Tab int       `json:"tab"`
+}
+
+// debuggerTargets asks the background of e for chrome.debugger.getTargets,
+// the one place where CDP target ids and extension tab ids meet.
+func debuggerTargets(ctx context.Context, e *bridge.Extension) ([]debuggerTarget, error) {
+	var list []debuggerTarget
+	err := e.Command(ctx, "targets", nil, &list)
+	return list, err
+}
+
+// tabTarget maps a tab id to its CDP target.
 func (c *chromium) tabTarget(ctx context.Context, e *bridge.Extension, tabID int) (target.ID, error) {
-	var list []struct {
-		ID  string `json:"id"`
-		Tab int    `json:"tab"`
-	}
-	if err := e.Command(ctx, "targets", nil, &list); err != nil {
+	list, err := debuggerTargets(ctx, e)
+	if err != nil {
 		return "", err
 	}
 	for _, t := range list {
 		if t.Tab == tabID {
-			return target.ID(t.ID), nil
+			return t.ID, nil
 		}
 	}
 	return "", fmt.Errorf("no tab with id %d", tabID)
@@ -498,16 +509,13 @@ func (c *chromium) newTab(ctx context.Context, url string) (*Tab, error) {
 	tid := chromedp.FromContext(tabCtx).Target.TargetID
 	t := &Tab{b: c.b, id: -1, handle: string(tid), extra: ct}
 	if e := c.b.anyBackground(); e != nil {
-		var list []struct {
-			ID  string `json:"id"`
-			Tab int    `json:"tab"`
-		}
-		if err := e.Command(ctx, "targets", nil, &list); err != nil {
+		list, err := debuggerTargets(ctx, e)
+		if err != nil {
 			cancel()
 			return nil, fmt.Errorf("failed to learn the tab id: %w", err)
 		}
 		for _, x := range list {
-			if x.ID == string(tid) {
+			if x.ID == tid {
 				t.id = x.Tab
 			}
 		}

@@ -224,7 +224,7 @@
   }
 
   const real = {};
-  function wrapNamespace(ns, label) {
+  function wrapNamespace(ns) {
     if (!ns) return;
     const rt = ns.runtime;
     if (rt && typeof rt.connect === "function") {
@@ -240,8 +240,6 @@
       });
     }
     if (rt) {
-      if (!real.onConnect) real.onConnect = rt.onConnect;
-      if (!real.onConnectExternal) real.onConnectExternal = rt.onConnectExternal;
       wrapEvent(rt.onConnect, "onConnect");
       wrapEvent(rt.onConnectExternal, "onConnectExternal");
     }
@@ -255,7 +253,6 @@
         return port;
       });
     }
-    void label;
   }
   // Keep the real addListener functions for the Go listeners before wrapping.
   const evAdd = {};
@@ -266,8 +263,8 @@
       if (ev && !evAdd[k]) evAdd[k] = { ev, add: ev.addListener, remove: ev.removeListener };
     }
   }
-  wrapNamespace(browserNS, "browser");
-  if (chromeNS !== browserNS) wrapNamespace(chromeNS, "chrome");
+  wrapNamespace(browserNS);
+  if (chromeNS !== browserNS) wrapNamespace(chromeNS);
 
   // ---- commands from Go ---------------------------------------------------
   const goListeners = new Map();
