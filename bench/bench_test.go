@@ -345,32 +345,77 @@ func BenchmarkFloor(b *testing.B) {
 	e := newEnv(b)
 	for _, kind := range drivertest.Browsers() {
 		b.Run(string(kind), func(b *testing.B) {
-			br := get(b, e, "bare "+string(kind), func() (bareBrowser, error) {
-				return launchBare(ctxFor(b), kind, e.ext)
-			})
-			runRunner(b, e, true, func(ctx context.Context, url string) (func(), error) {
-				return br.open(ctx, url)
-			})
+			runRunner(b, e, true, e.bare(b, kind).open)
 		})
 	}
 }
 
-// BenchmarkInBrowserWithBridge is the same in-browser runner in an extbridge
-// browser: the extension's own port with the bridge installed (and every
-// message reported to Go), for the bridge's overhead.
-func BenchmarkInBrowserWithBridge(b *testing.B) {
+// BenchmarkOverhead is the bridge's overhead on the extension's own port,
+// measured in pairs: a browser without the bridge (as for BenchmarkFloor)
+// and an extbridge browser, where the bridge reports every message to Go,
+// stay open side by side, and each iteration runs the in-browser runner
+// (port only, no wire) in one and then the other, the order alternating, so
+// that both halves of a pair see the same machine. It reports the medians
+// over the pairs of each figure (nobridge-*, bridge-*) and of the ratio
+// within a pair: overhead-rtt is bridge ÷ no bridge, overhead-pipe-N no
+// bridge ÷ bridge, so 1.10 means 10 % slower either way.
+func BenchmarkOverhead(b *testing.B) {
 	e := newEnv(b)
 	for _, kind := range drivertest.Browsers() {
 		b.Run(string(kind), func(b *testing.B) {
-			br := e.browser(b, kind)
-			runRunner(b, e, false, func(ctx context.Context, url string) (func(), error) {
-				tab, err := br.NewTab(ctx, url)
-				if err != nil {
-					return nil, err
+			bare := e.bare(b, kind)
+			bridged := tabOpener(e.browser(b, kind))
+			cfg := DefaultRunner()
+			metrics := map[string][]float64{}
+			add := func(k string, v float64) { metrics[k] = append(metrics[k], v) }
+			b.ResetTimer()
+			for i := range b.N {
+				var without, with *Figures
+				if i%2 == 0 {
+					without = runOnce(b, e, cfg, false, bare.open).Port
+					with = runOnce(b, e, cfg, false, bridged).Port
+				} else {
+					with = runOnce(b, e, cfg, false, bridged).Port
+					without = runOnce(b, e, cfg, false, bare.open).Port
 				}
-				return func() { tab.Close(context.Background()) }, nil
-			})
+				add("nobridge-rtt-ms", without.RTTms)
+				add("bridge-rtt-ms", with.RTTms)
+				add("overhead-rtt", with.RTTms/without.RTTms)
+				for _, n := range cfg.Ports {
+					k := strconv.Itoa(n)
+					v0, v1 := without.Pipe[k], with.Pipe[k]
+					if v0 == 0 || v1 == 0 {
+						b.Fatalf("no pipelined rate on %d ports: %v without the bridge, %v with", n, v0, v1)
+					}
+					add("nobridge-msgs/s-"+k, v0)
+					add("bridge-msgs/s-"+k, v1)
+					add("overhead-pipe-"+k, v0/v1)
+				}
+			}
+			b.StopTimer()
+			for k, v := range metrics {
+				b.ReportMetric(Median(v), k)
+			}
 		})
+	}
+}
+
+// bare is a browser without extbridge, with the benchmark extension loaded
+// as it is.
+func (e *env) bare(b *testing.B, kind driver.Kind) bareBrowser {
+	return get(b, e, "bare "+string(kind), func() (bareBrowser, error) {
+		return launchBare(ctxFor(b), kind, e.ext)
+	})
+}
+
+// tabOpener opens the runner's pages in an extbridge browser.
+func tabOpener(br *driver.Browser) func(ctx context.Context, url string) (func(), error) {
+	return func(ctx context.Context, url string) (func(), error) {
+		tab, err := br.NewTab(ctx, url)
+		if err != nil {
+			return nil, err
+		}
+		return func() { tab.Close(context.Background()) }, nil
 	}
 }
 
@@ -391,17 +436,7 @@ func runRunner(b *testing.B, e *env, wire bool, open func(ctx context.Context, u
 	}
 	b.ResetTimer()
 	for range b.N {
-		ctx := ctxFor(b)
-		url, wait := e.srv.RunnerURL(cfg, wire)
-		closeTab, err := open(ctx, url)
-		if err != nil {
-			b.Fatal(err)
-		}
-		res, err := wait(ctx)
-		closeTab()
-		if err != nil {
-			b.Fatal(err)
-		}
+		res := runOnce(b, e, cfg, wire, open)
 		add("port", res.Port)
 		add("wire", res.Wire)
 	}
@@ -409,6 +444,24 @@ func runRunner(b *testing.B, e *env, wire bool, open func(ctx context.Context, u
 	for k, v := range metrics {
 		b.ReportMetric(Median(v), k)
 	}
+}
+
+// runOnce opens the runner page with cfg (and the wire, if asked) with
+// open, waits for its result and closes the tab.
+func runOnce(b *testing.B, e *env, cfg RunnerConfig, wire bool, open func(ctx context.Context, url string) (func(), error)) RunnerResult {
+	b.Helper()
+	ctx := ctxFor(b)
+	url, wait := e.srv.RunnerURL(cfg, wire)
+	closeTab, err := open(ctx, url)
+	if err != nil {
+		b.Fatal(err)
+	}
+	res, err := wait(ctx)
+	closeTab()
+	if err != nil {
+		b.Fatal(err)
+	}
+	return res
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

@@ -2,13 +2,14 @@
 # Runs extbridge's benchmarks, the floor and the Puppeteer peer, then prints
 # the table (bench/cmd/benchtable). `make bench` calls it.
 #
-# Environment: BENCH_ROUNDS (default 3) rounds of the round-trip, pipelined,
-# floor and peer measurements, interleaved so that a noisy minute does not
-# hit one column only; EXTBRIDGE_BROWSERS (default chromium,firefox);
-# BENCH_OUT (default bench/out) for the raw outputs; BENCH_MAX_LOAD, when
-# set (e.g. 1.5), waits until the 1-minute load average is below it, so the
-# run starts on a quiet machine (other browsers disturb the timings), for
-# at most BENCH_MAX_WAIT seconds (default 1800).
+# Environment: BENCH_ROUNDS (default 3) rounds of the floor, overhead (4
+# pairs each), round-trip, pipelined and peer measurements, interleaved so
+# that a noisy minute does not hit one column only; EXTBRIDGE_BROWSERS
+# (default chromium,firefox); BENCH_OUT (default bench/out) for the raw
+# outputs; BENCH_MAX_LOAD, when set (e.g. 1.5), waits until the 1-minute
+# load average is below it, so the run starts on a quiet machine (other
+# browsers disturb the timings), for at most BENCH_MAX_WAIT seconds
+# (default 1800).
 set -eu
 cd "$(dirname "$0")/.."
 GO=${GO:-go}
@@ -50,7 +51,7 @@ i=1
 while [ "$i" -le "$ROUNDS" ]; do
 	echo "bench: round $i of $ROUNDS" >&2
 	run floor '^BenchmarkFloor$' 1x
-	run inbrowser '^BenchmarkInBrowserWithBridge$' 1x
+	run overhead '^BenchmarkOverhead$' 4x
 	run rtt '^BenchmarkRoundTrip$' 3000x
 	run pipelined '^BenchmarkPipelined$' 20000x
 	echo "bench: the Puppeteer peer" >&2
@@ -62,4 +63,4 @@ run launch '^BenchmarkLaunch$' 5x
 run memory '^BenchmarkMemory$' 3x
 
 $GO run ./bench/cmd/benchtable -load "$load" -peer "$peers" \
-	-go "$OUT/floor.txt,$OUT/inbrowser.txt,$OUT/rtt.txt,$OUT/pipelined.txt,$OUT/launch.txt,$OUT/memory.txt" | tee "$OUT/table.md"
+	-go "$OUT/floor.txt,$OUT/overhead.txt,$OUT/rtt.txt,$OUT/pipelined.txt,$OUT/launch.txt,$OUT/memory.txt" | tee "$OUT/table.md"

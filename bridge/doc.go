@@ -51,10 +51,12 @@
 // wait in an unbounded per-port queue until Recv takes them, so nothing is
 // lost and no slow reader stalls the wire or another port. The events of
 // ports Go holds leave the realm at once; those of the extension's own
-// ports are batched for up to 4 ms, off the extension's critical path, and
-// flushed when a page hides and before [Extension.StopBackground] stops a
-// background. Only a realm that dies abruptly (a crash, a killed browser)
-// can take its last few milliseconds of such events with it. PostMessage
+// ports are batched off the extension's critical path, for up to 4 ms while
+// a [Watch] of the extension is open and up to 50 ms while none is, and
+// flushed when a Watch opens, when a page hides and before
+// [Extension.StopBackground] stops a background. Only a realm that dies
+// abruptly (a crash, a killed browser) can take its last batch of such
+// events with it. PostMessage
 // queues the message on the wire and returns; the realm posts messages in
 // the order Go sent them. If the browser refuses a message, the next
 // PostMessage returns that error.

@@ -23,6 +23,68 @@ type Extension struct {
 	changed chan struct{} // closed and replaced whenever a realm comes or goes
 	closed  bool
 	history history
+
+	// watchMu orders the changes of watching and the "watch" commands that
+	// tell the realms about them; watching (under mu too) counts open Watches.
+	watchMu  sync.Mutex
+	watching int
+}
+
+// Frames that set how soon a realm's bridge reports the extension's own
+// events: within a few milliseconds while a Watch is open, else in larger,
+// rarer batches (see bridge.js, FLUSH_MS and FLUSH_IDLE_MS).
+var (
+	watchOn  = []byte(`{"c":"watch","on":true}`)
+	watchOff = []byte(`{"c":"watch","on":false}`)
+)
+
+// setWatching adds d (+1 or -1) to the count of open Watches and, when it
+// goes from 0 to 1 or back, tells every realm.
+func (e *Extension) setWatching(d int) {
+	e.watchMu.Lock()
+	defer e.watchMu.Unlock()
+	e.mu.Lock()
+	before := e.watching
+	e.watching += d
+	now := e.watching
+	var realms []*realmConn
+	if (before == 0) != (now == 0) {
+		realms = e.realmsLocked()
+	}
+	e.mu.Unlock()
+	frame := watchOff
+	if now > 0 {
+		frame = watchOn
+	}
+	for _, rc := range realms {
+		rc.sendControl(frame)
+	}
+}
+
+// syncWatch tells a realm that has just connected that a Watch is open.
+func (e *Extension) syncWatch(rc *realmConn) {
+	e.watchMu.Lock()
+	defer e.watchMu.Unlock()
+	e.mu.Lock()
+	on := e.watching > 0
+	e.mu.Unlock()
+	if on {
+		rc.sendControl(watchOn)
+	}
+}
+
+func (e *Extension) realmsLocked() []*realmConn {
+	var out []*realmConn
+	if e.bg != nil {
+		out = append(out, e.bg)
+	}
+	for _, rc := range e.content {
+		out = append(out, rc)
+	}
+	for rc := range e.pages {
+		out = append(out, rc)
+	}
+	return out
 }
 
 // Frame is one frame of a tab, as webNavigation reports it.

@@ -1,6 +1,7 @@
 package bridge
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/subtle"
@@ -235,6 +236,7 @@ func (h *Hub) serveWire(w http.ResponseWriter, r *http.Request) {
 	h.mu.Unlock()
 	go rc.writeLoop()
 	e.addRealm(rc)
+	e.syncWatch(rc)
 	rc.readLoop() // this handler's goroutine is one of the two
 }
 
@@ -308,6 +310,14 @@ func (rc *realmConn) send(ctx context.Context, frame []byte) error {
 	}
 }
 
+// sendControl sends a command that has no reply. It gives up after a few
+// seconds (a realm that takes nothing is stuck or going away).
+func (rc *realmConn) sendControl(frame []byte) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = rc.send(ctx, frame)
+}
+
 func (rc *realmConn) endErr() error {
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
@@ -358,6 +368,42 @@ func (rc *realmConn) writeLoop() {
 // batchBytes is where the write loop stops adding frames to a batch.
 const batchBytes = 256 << 10
 
+// parsePortMessage reads the bridge's most frequent frames, a port message
+// in or out, {"t":"msg"|"out","p":N,"d":DATA}, exactly as the bridge's
+// JSON.stringify writes them (that key order, no spaces). ok is false for
+// anything else, which then goes through encoding/json. DATA is checked to
+// be valid JSON and shares data's memory.
+func parsePortMessage(data []byte) (t string, p int, d json.RawMessage, ok bool) {
+	const head = `{"t":"msg","p":`
+	if len(data) < len(head) || !bytes.HasPrefix(data[len(`{"t":"msg"`):], []byte(`,"p":`)) {
+		return "", 0, nil, false
+	}
+	switch string(data[:len(`{"t":"msg"`)]) {
+	case `{"t":"msg"`:
+		t = "msg"
+	case `{"t":"out"`:
+		t = "out"
+	default:
+		return "", 0, nil, false
+	}
+	rest := data[len(head):]
+	n := 0
+	for n < len(rest) && n < 9 && rest[n] >= '0' && rest[n] <= '9' {
+		p = p*10 + int(rest[n]-'0')
+		n++
+	}
+	rest = rest[n:]
+	const mid = `,"d":`
+	if n == 0 || (n > 1 && data[len(head)] == '0') || !bytes.HasPrefix(rest, []byte(mid)) || rest[len(rest)-1] != '}' {
+		return "", 0, nil, false
+	}
+	d = rest[len(mid) : len(rest)-1]
+	if !json.Valid(d) {
+		return "", 0, nil, false
+	}
+	return t, p, d, true
+}
+
 // frameIn is every frame a bridge sends after its hello.
 type frameIn struct {
 	T      string          `json:"t"`
@@ -385,18 +431,16 @@ func (rc *realmConn) readLoop() {
 			rc.end(rc.closeCause(err))
 			return
 		}
-		if len(data) > 0 && data[0] == '[' { // a batch of events, in order
-			var batch []json.RawMessage
-			if err := json.Unmarshal(data, &batch); err != nil {
-				rc.hub.logger.Warn("extbridge: bad frame from bridge", "realm", rc.describe(), "err", err)
-				continue
+		// A frame is one event or a batch of them, in order, one per line.
+		for len(data) > 0 {
+			line := data
+			if i := bytes.IndexByte(data, '\n'); i >= 0 {
+				line, data = data[:i], data[i+1:]
+			} else {
+				data = nil
 			}
-			for _, one := range batch {
-				rc.dispatchRaw(one)
-			}
-			continue
+			rc.dispatchRaw(line)
 		}
-		rc.dispatchRaw(data)
 	}
 }
 
@@ -444,6 +488,11 @@ func (rc *realmConn) closeCause(err error) error {
 
 func (rc *realmConn) dispatchRaw(data []byte) {
 	var f frameIn
+	if t, p, d, ok := parsePortMessage(data); ok { // the common case, without reflection
+		f.T, f.P, f.D = t, p, d
+		rc.dispatch(&f)
+		return
+	}
 	if err := json.Unmarshal(data, &f); err != nil {
 		rc.hub.logger.Warn("extbridge: bad frame from bridge", "realm", rc.describe(), "err", err)
 		return

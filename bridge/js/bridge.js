@@ -49,29 +49,37 @@
       fnApply(arrPush, backlog, [s]);
     }
   }
-  // Events wait in `pending` and leave together, one JSON array per frame.
+  // Events wait in `pending` and leave together, one frame of events
+  // separated by newlines (JSON.stringify never writes a raw newline).
   // Events Go waits for (replies, traffic on ports Go holds) flush at once;
-  // the rest (the extension's own ports, its console) wait up to FLUSH_MS,
-  // so a busy extension pays one send per few milliseconds, not one per
-  // message, and nothing is sent on its own critical path. Every flush
-  // sends all that is pending, so the realm's order is kept.
-  const FLUSH_MS = 4, FLUSH_MAX = 512;
+  // the rest (the extension's own ports, its console) wait, so a busy
+  // extension pays one send per batch, not one per message, and nothing is
+  // sent on its own critical path: up to FLUSH_MS while Go watches the
+  // extension (a "watch" command), else up to FLUSH_IDLE_MS, and at most
+  // FLUSH_MAX events or FLUSH_BYTES characters. Every flush sends all that
+  // is pending, so the realm's order is kept.
+  const FLUSH_MS = 4, FLUSH_IDLE_MS = 50, FLUSH_MAX = 4096, FLUSH_BYTES = 1 << 20;
   const setT = G.setTimeout, clearT = G.clearTimeout;
   const pending = [];
+  let pendingBytes = 0;
   let timer = null;
+  let watched = false;
   function flush() {
     if (timer !== null) { clearT(timer); timer = null; }
     if (pending.length === 0) return;
-    const frame = pending.length === 1 ? pending[0] : "[" + fnApply(arrJoin, pending, [","]) + "]";
+    const frame = pending.length === 1 ? pending[0] : fnApply(arrJoin, pending, ["\n"]);
     pending.length = 0;
+    pendingBytes = 0;
     sendRaw(frame);
   }
   function send(obj, urgent) {
-    fnApply(arrPush, pending, [safeStringify(obj)]);
-    if (urgent || pending.length >= FLUSH_MAX) {
+    const s = safeStringify(obj);
+    fnApply(arrPush, pending, [s]);
+    pendingBytes += s.length;
+    if (urgent || pending.length >= FLUSH_MAX || pendingBytes >= FLUSH_BYTES) {
       flush();
     } else if (timer === null) {
-      timer = setT(flush, FLUSH_MS);
+      timer = setT(flush, watched ? FLUSH_MS : FLUSH_IDLE_MS);
     }
   }
   // JSON with a fallback for values JSON cannot hold: a BigInt becomes its
@@ -370,6 +378,11 @@
       const rec = byId.get(cmd.p);
       if (!rec) { send({ t: "perr", p: cmd.p, e: "Attempting to use a disconnected port object" }, true); return; }
       try { rec.post(cmd.d); } catch (e) { send({ t: "perr", p: cmd.p, e: String(e && e.message ? e.message : e) }, true); }
+      return;
+    }
+    if (cmd.c === "watch") { // Go opened its first Watch, or closed its last
+      watched = !!cmd.on;
+      flush();
       return;
     }
     if (cmd.c === "disc") {

@@ -4,8 +4,13 @@
 //
 //	RESULT rtt_vs_floor=A rtt_vs_puppeteer=B tput_vs_inbrowser=C launch_vs_bare=D overhead=E
 //
-// for Chromium. Every figure is the median over the -count runs of the
-// benchmark's own median.
+// for Chromium. Every figure is the median over the runs (one line per
+// round, or -count) of the benchmark's own median. The bridge's overhead
+// comes from BenchmarkOverhead, which runs the extension's own port with
+// and without the bridge in pairs: overhead is its overhead-rtt (the median
+// of bridge ÷ no bridge over the pairs) minus 1, and the overhead rows show
+// its paired figures and ratios. BenchmarkFloor gives the floor of the
+// other rows.
 //
 //	benchtable -go bench.txt -peer peer.json [-load "1.02 0.80 0.61"]
 package main
@@ -158,32 +163,50 @@ func parseLines(r io.Reader, res Results) {
 
 // Figures is one browser's figures.
 type Figures struct {
-	RTT, PortRTT, WireRTT, BridgeRTT float64
-	Pipe1, Pipe16                    float64
-	Floor1, Floor16                  float64
-	Bridge1, Bridge16                float64
-	Wire1, Wire16                    float64
-	Launch, Bare                     float64
-	MemKiB                           float64
+	RTT, PortRTT, WireRTT float64
+	Pipe1, Pipe16         float64
+	Floor1, Floor16       float64
+	Wire1, Wire16         float64
+	Launch, Bare          float64
+	MemKiB                float64
+	Paired                Paired
+}
+
+// Paired is BenchmarkOverhead's figures: the extension's own port without
+// and with the bridge, and the ratios within a pair.
+type Paired struct {
+	NoBridgeRTT, BridgeRTT        float64
+	NoBridge1, NoBridge16         float64
+	Bridge1, Bridge16             float64
+	OverheadRTT                   float64 // bridge ÷ no bridge
+	OverheadPipe1, OverheadPipe16 float64 // no bridge ÷ bridge
 }
 
 func figures(r Results, kind string) Figures {
 	return Figures{
-		RTT:       r.Get("BenchmarkRoundTrip/"+kind, "rtt-ms"),
-		PortRTT:   r.Get("BenchmarkFloor/"+kind, "port-rtt-ms"),
-		WireRTT:   r.Get("BenchmarkFloor/"+kind, "wire-rtt-ms"),
-		BridgeRTT: r.Get("BenchmarkInBrowserWithBridge/"+kind, "port-rtt-ms"),
-		Pipe1:     r.Get("BenchmarkPipelined/"+kind+"/ports=1", "msgs/s"),
-		Pipe16:    r.Get("BenchmarkPipelined/"+kind+"/ports=16", "msgs/s"),
-		Floor1:    r.Get("BenchmarkFloor/"+kind, "port-msgs/s-1"),
-		Floor16:   r.Get("BenchmarkFloor/"+kind, "port-msgs/s-16"),
-		Bridge1:   r.Get("BenchmarkInBrowserWithBridge/"+kind, "port-msgs/s-1"),
-		Bridge16:  r.Get("BenchmarkInBrowserWithBridge/"+kind, "port-msgs/s-16"),
-		Wire1:     r.Get("BenchmarkFloor/"+kind, "wire-msgs/s-1"),
-		Wire16:    r.Get("BenchmarkFloor/"+kind, "wire-msgs/s-16"),
-		Launch:    r.Get("BenchmarkLaunch/"+kind, "launch-ms"),
-		Bare:      r.Get("BenchmarkLaunch/"+kind, "bare-ms"),
-		MemKiB:    r.Get("BenchmarkMemory/"+kind, "KiB/1000ports"),
+		RTT:     r.Get("BenchmarkRoundTrip/"+kind, "rtt-ms"),
+		PortRTT: r.Get("BenchmarkFloor/"+kind, "port-rtt-ms"),
+		WireRTT: r.Get("BenchmarkFloor/"+kind, "wire-rtt-ms"),
+		Pipe1:   r.Get("BenchmarkPipelined/"+kind+"/ports=1", "msgs/s"),
+		Pipe16:  r.Get("BenchmarkPipelined/"+kind+"/ports=16", "msgs/s"),
+		Floor1:  r.Get("BenchmarkFloor/"+kind, "port-msgs/s-1"),
+		Floor16: r.Get("BenchmarkFloor/"+kind, "port-msgs/s-16"),
+		Wire1:   r.Get("BenchmarkFloor/"+kind, "wire-msgs/s-1"),
+		Wire16:  r.Get("BenchmarkFloor/"+kind, "wire-msgs/s-16"),
+		Launch:  r.Get("BenchmarkLaunch/"+kind, "launch-ms"),
+		Bare:    r.Get("BenchmarkLaunch/"+kind, "bare-ms"),
+		MemKiB:  r.Get("BenchmarkMemory/"+kind, "KiB/1000ports"),
+		Paired: Paired{
+			NoBridgeRTT:    r.Get("BenchmarkOverhead/"+kind, "nobridge-rtt-ms"),
+			BridgeRTT:      r.Get("BenchmarkOverhead/"+kind, "bridge-rtt-ms"),
+			NoBridge1:      r.Get("BenchmarkOverhead/"+kind, "nobridge-msgs/s-1"),
+			NoBridge16:     r.Get("BenchmarkOverhead/"+kind, "nobridge-msgs/s-16"),
+			Bridge1:        r.Get("BenchmarkOverhead/"+kind, "bridge-msgs/s-1"),
+			Bridge16:       r.Get("BenchmarkOverhead/"+kind, "bridge-msgs/s-16"),
+			OverheadRTT:    r.Get("BenchmarkOverhead/"+kind, "overhead-rtt"),
+			OverheadPipe1:  r.Get("BenchmarkOverhead/"+kind, "overhead-pipe-1"),
+			OverheadPipe16: r.Get("BenchmarkOverhead/"+kind, "overhead-pipe-16"),
+		},
 	}
 }
 
@@ -210,6 +233,29 @@ func ratio(a, b float64) string {
 	return fmt.Sprintf("%.2f×", a/b)
 }
 
+// rtt is the overhead rows' round trip: bridge and no bridge, and the
+// paired ratio bridge ÷ no bridge.
+func (p Paired) rtt() (bridge, noBridge, ratio string) {
+	return num(p.BridgeRTT, "ms"), num(p.NoBridgeRTT, "ms") + " (no bridge)", paired(p.OverheadRTT)
+}
+
+// pipe is the overhead rows' pipelined rates on 1 / 16 ports: bridge and
+// no bridge, and the paired ratios bridge ÷ no bridge (the inverse of
+// overhead-pipe-N, so that the column reads like the others).
+func (p Paired) pipe() (bridge, noBridge, ratio string) {
+	return num(p.Bridge1, "msgs/s") + " / " + num(p.Bridge16, "msgs/s"),
+		num(p.NoBridge1, "msgs/s") + " / " + num(p.NoBridge16, "msgs/s") + " (no bridge)",
+		paired(1/p.OverheadPipe1) + " / " + paired(1/p.OverheadPipe16)
+}
+
+// paired formats a ratio measured within pairs.
+func paired(v float64) string {
+	if math.IsNaN(v) || math.IsInf(v, 0) || v == 0 {
+		return "—"
+	}
+	return fmt.Sprintf("%.2f×", v)
+}
+
 func verdict(ok bool) string {
 	if ok {
 		return "met"
@@ -232,6 +278,11 @@ func printTable(w io.Writer, r Results, peer Peer, load string) {
 	if load != "" {
 		fmt.Fprintf(w, "Load average (1, 5, 15 min): %s at the start, %s at the end.\n", load, strings.Join(strings.Fields(string(endLoad))[:3], " "))
 	}
+	printFigures(w, r, peer)
+}
+
+// printFigures prints the tables, the targets and the RESULT line.
+func printFigures(w io.Writer, r Results, peer Peer) {
 	if peer.Error != "" {
 		fmt.Fprintf(w, "\nThe Puppeteer peer failed: %s\n", peer.Error)
 	}
@@ -248,16 +299,16 @@ func printTable(w io.Writer, r Results, peer Peer, load string) {
 		num(c.Pipe16, "msgs/s"), num(c.Floor16, "msgs/s"), num(peer.Pipe["16"], "msgs/s"), ratio(c.Pipe16, c.Floor16), ratio(peer.Pipe["16"], c.Pipe16))
 	fmt.Fprintf(w, "| launch to ready (worker up, bridge connected, first tab loaded) | %s | %s (bare start, first page) | %s (bare start, first page) | %s | %s |\n",
 		num(c.Launch, "ms"), num(c.Bare, "ms"), num(peer.LaunchMs, "ms"), ratio(c.Launch, c.Bare), ratio(peer.LaunchMs, c.Launch))
-	fmt.Fprintf(w, "| the extension's own port round trip, bridge installed | %s | %s (no bridge) | | %s | |\n",
-		num(c.BridgeRTT, "ms"), num(c.PortRTT, "ms"), ratio(c.BridgeRTT, c.PortRTT))
-	fmt.Fprintf(w, "| the extension's own pipelined port, 1 / 16 ports, bridge installed | %s / %s | %s / %s (no bridge) | | %s / %s | |\n",
-		num(c.Bridge1, "msgs/s"), num(c.Bridge16, "msgs/s"), num(c.Floor1, "msgs/s"), num(c.Floor16, "msgs/s"), ratio(c.Bridge1, c.Floor1), ratio(c.Bridge16, c.Floor16))
+	a, b, x := c.Paired.rtt()
+	fmt.Fprintf(w, "| the extension's own port round trip, bridge installed (paired with no bridge) | %s | %s | | %s | |\n", a, b, x)
+	a, b, x = c.Paired.pipe()
+	fmt.Fprintf(w, "| the extension's own pipelined port, 1 / 16 ports, bridge installed (paired with no bridge) | %s | %s | | %s | |\n", a, b, x)
 	fmt.Fprintf(w, "| the wire alone (content script ⇄ Go WebSocket echo), round trip; pipelined 1 / 16 | | %s; %s / %s | | | |\n",
 		num(c.WireRTT, "ms"), num(c.Wire1, "msgs/s"), num(c.Wire16, "msgs/s"))
 	fmt.Fprintf(w, "| Go heap per 1,000 open ports | %s | | | | |\n", num(c.MemKiB, "KiB"))
 
 	f := figures(r, "firefox")
-	if !math.IsNaN(f.RTT) || !math.IsNaN(f.PortRTT) {
+	if !math.IsNaN(f.RTT) || !math.IsNaN(f.PortRTT) || !math.IsNaN(f.Paired.OverheadRTT) {
 		ffFloor := f.PortRTT + f.WireRTT
 		fmt.Fprintf(w, "\n### Firefox (medians; Puppeteer has no Firefox extension support to compare with)\n\n")
 		fmt.Fprintln(w, "| operation | extbridge | floor | extbridge ÷ floor |")
@@ -267,9 +318,10 @@ func printTable(w io.Writer, r Results, peer Peer, load string) {
 		fmt.Fprintf(w, "| pipelined, 1 port | %s | %s (in-browser) | %s |\n", num(f.Pipe1, "msgs/s"), num(f.Floor1, "msgs/s"), ratio(f.Pipe1, f.Floor1))
 		fmt.Fprintf(w, "| pipelined, 16 ports | %s | %s (in-browser) | %s |\n", num(f.Pipe16, "msgs/s"), num(f.Floor16, "msgs/s"), ratio(f.Pipe16, f.Floor16))
 		fmt.Fprintf(w, "| launch to ready | %s | %s (bare start, first page) | %s |\n", num(f.Launch, "ms"), num(f.Bare, "ms"), ratio(f.Launch, f.Bare))
-		fmt.Fprintf(w, "| the extension's own port round trip, bridge installed | %s | %s (no bridge) | %s |\n", num(f.BridgeRTT, "ms"), num(f.PortRTT, "ms"), ratio(f.BridgeRTT, f.PortRTT))
-		fmt.Fprintf(w, "| the extension's own pipelined port, 1 / 16 ports, bridge installed | %s / %s | %s / %s (no bridge) | %s / %s |\n",
-			num(f.Bridge1, "msgs/s"), num(f.Bridge16, "msgs/s"), num(f.Floor1, "msgs/s"), num(f.Floor16, "msgs/s"), ratio(f.Bridge1, f.Floor1), ratio(f.Bridge16, f.Floor16))
+		a, b, x := f.Paired.rtt()
+		fmt.Fprintf(w, "| the extension's own port round trip, bridge installed (paired with no bridge) | %s | %s | %s |\n", a, b, x)
+		a, b, x = f.Paired.pipe()
+		fmt.Fprintf(w, "| the extension's own pipelined port, 1 / 16 ports, bridge installed (paired with no bridge) | %s | %s | %s |\n", a, b, x)
 		fmt.Fprintf(w, "| the wire alone, round trip; pipelined 1 / 16 | | %s; %s / %s | |\n", num(f.WireRTT, "ms"), num(f.Wire1, "msgs/s"), num(f.Wire16, "msgs/s"))
 		fmt.Fprintf(w, "| Go heap per 1,000 open ports | %s | | |\n", num(f.MemKiB, "KiB"))
 	}
@@ -278,7 +330,7 @@ func printTable(w io.Writer, r Results, peer Peer, load string) {
 	rttPptr := peer.RTTms / c.RTT
 	tput := c.Pipe1 / c.Floor1
 	launch := c.Launch / c.Bare
-	overhead := c.BridgeRTT/c.PortRTT - 1
+	overhead := c.Paired.OverheadRTT - 1
 	fmt.Fprintf(w, "\n### Targets (Chromium)\n\n")
 	fmt.Fprintf(w, "- round trip ≤ 1.25× the floor: %.2f× — %s\n", rttFloor, verdict(rttFloor <= 1.25))
 	fmt.Fprintf(w, "- round trip ≥ 2.5× faster than Puppeteer: %.2f× — %s\n", rttPptr, verdict(rttPptr >= 2.5))
