@@ -32,8 +32,8 @@ func launchBare(ctx context.Context, kind driver.Kind, ext string) (bareBrowser,
 	return launchBareChromium(ctx, ext)
 }
 
-// bareChromium is Debian's Chromium with the flags extbridge uses, started
-// with chromedp and --load-extension.
+// bareChromium is Debian's Chromium with the flags extbridge uses
+// (driver.ChromiumFlags), started with chromedp and --load-extension.
 type bareChromium struct {
 	profile     string
 	allocCancel context.CancelFunc
@@ -46,27 +46,13 @@ func launchBareChromium(ctx context.Context, ext string) (*bareChromium, error) 
 	if err != nil {
 		return nil, err
 	}
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.DisableGPU,
+	opts := append(driver.ChromiumFlags(),
 		chromedp.Headless,
 		chromedp.UserDataDir(profile),
 		chromedp.Env(fmt.Sprintf("%s=%d", driver.OwnerEnv, os.Getpid())),
 		chromedp.CombinedOutput(io.Discard),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-background-timer-throttling", true),
-		chromedp.Flag("disable-backgrounding-occluded-windows", true),
-		chromedp.Flag("disable-renderer-backgrounding", true),
-		chromedp.Flag("disable-breakpad", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.Flag("disable-ipc-flooding-protection", true),
-		chromedp.Flag("disable-features", "Translate,DisableLoadExtensionCommandLineSwitch,MediaRouter,OptimizationHints"),
-		chromedp.Flag("no-sandbox", true),
 		chromedp.Flag("load-extension", ext),
-	}
+	)
 	if p := os.Getenv("EXTBRIDGE_CHROMIUM"); p != "" {
 		opts = append(opts, chromedp.ExecPath(p))
 	}

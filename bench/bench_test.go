@@ -2,7 +2,6 @@ package bench
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"runtime"
@@ -465,5 +464,3 @@ func runOnce(b *testing.B, e *env, cfg RunnerConfig, wire bool, open func(ctx co
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
-
-var _ = json.Marshal

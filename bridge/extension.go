@@ -24,8 +24,8 @@ type Extension struct {
 	closed  bool
 	history history
 
-	// watchMu orders the changes of watching and the "watch" commands that
-	// tell the realms about them; watching (under mu too) counts open Watches.
+	// watchMu guards watching, the count of open Watches, and orders the
+	// "watch" commands that tell the realms about its changes.
 	watchMu  sync.Mutex
 	watching int
 }
@@ -43,20 +43,16 @@ var (
 func (e *Extension) setWatching(d int) {
 	e.watchMu.Lock()
 	defer e.watchMu.Unlock()
-	e.mu.Lock()
 	before := e.watching
 	e.watching += d
-	now := e.watching
-	var realms []*realmConn
-	if (before == 0) != (now == 0) {
-		realms = e.realmsLocked()
+	if (before == 0) == (e.watching == 0) {
+		return
 	}
-	e.mu.Unlock()
 	frame := watchOff
-	if now > 0 {
+	if e.watching > 0 {
 		frame = watchOn
 	}
-	for _, rc := range realms {
+	for _, rc := range e.realms() {
 		rc.sendControl(frame)
 	}
 }
@@ -65,15 +61,15 @@ func (e *Extension) setWatching(d int) {
 func (e *Extension) syncWatch(rc *realmConn) {
 	e.watchMu.Lock()
 	defer e.watchMu.Unlock()
-	e.mu.Lock()
-	on := e.watching > 0
-	e.mu.Unlock()
-	if on {
+	if e.watching > 0 {
 		rc.sendControl(watchOn)
 	}
 }
 
-func (e *Extension) realmsLocked() []*realmConn {
+// realms returns the extension's connected realms.
+func (e *Extension) realms() []*realmConn {
+	e.mu.Lock()
+	defer e.mu.Unlock()
 	var out []*realmConn
 	if e.bg != nil {
 		out = append(out, e.bg)

@@ -56,9 +56,12 @@ type isolatedWorld struct {
 	origin, uniqueID string
 }
 
-// chromiumFlags are the flags every launch gets: quiet on a closed network,
-// no first-run UI, and extensions enabled (chromedp's defaults disable them).
-func chromiumFlags() []chromedp.ExecAllocatorOption {
+// ChromiumFlags are the flags every Chromium launch gets: quiet on a closed
+// network, no first-run UI, no sandbox (extbridge may run as root), and
+// extensions enabled (chromedp's defaults disable them). They are exported
+// for tools that start a comparable browser without extbridge, such as the
+// benchmarks' floor.
+func ChromiumFlags() []chromedp.ExecAllocatorOption {
 	return []chromedp.ExecAllocatorOption{
 		chromedp.NoFirstRun,
 		chromedp.NoDefaultBrowserCheck,
@@ -93,7 +96,7 @@ func launchChromium(ctx context.Context, b *Browser, bin string, opts Options, d
 	if err := os.Mkdir(profile, 0o700); err != nil {
 		return nil, fmt.Errorf("failed to make a profile folder: %w", err)
 	}
-	aopts := append(chromiumFlags(), chromedp.ExecPath(bin), chromedp.UserDataDir(profile),
+	aopts := append(ChromiumFlags(), chromedp.ExecPath(bin), chromedp.UserDataDir(profile),
 		chromedp.Env(fmt.Sprintf("%s=%d", OwnerEnv, os.Getpid())))
 	if !opts.Headful {
 		aopts = append(aopts, chromedp.Headless)
