@@ -7,6 +7,9 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/extbridge/extbridge/internal/chromium"
+	"github.com/extbridge/extbridge/internal/leakcheck"
+
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
@@ -33,7 +36,7 @@ func launchBare(ctx context.Context, kind driver.Kind, ext string) (bareBrowser,
 }
 
 // bareChromium is Debian's Chromium with the flags extbridge uses
-// (driver.ChromiumFlags), started with chromedp and --load-extension.
+// (chromium.Flags), started with chromedp and --load-extension.
 type bareChromium struct {
 	profile     string
 	allocCancel context.CancelFunc
@@ -42,14 +45,14 @@ type bareChromium struct {
 }
 
 func launchBareChromium(ctx context.Context, ext string) (*bareChromium, error) {
-	profile, err := os.MkdirTemp("", driver.TempPrefix()+"bare-")
+	profile, err := os.MkdirTemp("", leakcheck.TempPrefix()+"bare-")
 	if err != nil {
 		return nil, err
 	}
-	opts := append(driver.ChromiumFlags(),
+	opts := append(chromium.Flags(),
 		chromedp.Headless,
 		chromedp.UserDataDir(profile),
-		chromedp.Env(fmt.Sprintf("%s=%d", driver.OwnerEnv, os.Getpid())),
+		chromedp.Env(leakcheck.OwnerValue()),
 		chromedp.CombinedOutput(io.Discard),
 		chromedp.Flag("load-extension", ext),
 	)
@@ -108,7 +111,7 @@ type bareFirefox struct {
 
 func launchBareFirefox(ctx context.Context, ext string) (*bareFirefox, error) {
 	p, err := firefox.Launch(ctx, firefox.Options{
-		Env: []string{fmt.Sprintf("%s=%d", driver.OwnerEnv, os.Getpid())},
+		Env: []string{leakcheck.OwnerValue()},
 	})
 	if err != nil {
 		return nil, err

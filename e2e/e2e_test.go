@@ -123,7 +123,7 @@ func post(t *testing.T, p *bridge.Port, msg any) {
 }
 
 // inRealm accepts message events in a realm kind on a port with this name.
-func inRealm(kind, portName string, outgoing bool, pattern string) func(bridge.Event) bool {
+func inRealm(kind bridge.RealmKind, portName string, outgoing bool, pattern string) func(bridge.Event) bool {
 	var pat any
 	if err := json.Unmarshal([]byte(pattern), &pat); err != nil {
 		panic(err)

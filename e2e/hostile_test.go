@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/extbridge/extbridge/internal/driverinternal"
+
 	"github.com/extbridge/extbridge/bridge"
 	"github.com/extbridge/extbridge/driver"
 	"github.com/extbridge/extbridge/driver/drivertest"
@@ -87,7 +89,7 @@ func TestHostilePage(t *testing.T) {
 		drivertest.RecvMatch(t, before, `"before"`)
 
 		// What the attacker is assumed to know: the port and the origin.
-		js, err := os.ReadFile(filepath.Join(echo.Dir(), "__extbridge", "content.js"))
+		js, err := os.ReadFile(filepath.Join(driverinternal.Root(b), "ext-0", "__extbridge", "content.js"))
 		if err != nil {
 			t.Fatal(err)
 		}

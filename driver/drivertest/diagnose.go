@@ -72,10 +72,8 @@ func (d *diag) report(t testing.TB) {
 	nTraffic, nConsole := 0, 0
 	for i, w := range d.watches {
 		for {
-			ctx, cancel := context.WithCancel(context.Background())
-			cancel() // take what is there, do not wait
-			ev, err := w.Next(ctx)
-			if err != nil {
+			ev, ok := w.TryNext()
+			if !ok {
 				break
 			}
 			if ev.Time.Before(d.start) && ev.Kind != bridge.EventOverflow {

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/extbridge/extbridge/internal/leakcheck"
+
 	"github.com/extbridge/extbridge/bridge"
 	"github.com/extbridge/extbridge/driver"
 	"github.com/extbridge/extbridge/driver/drivertest"
@@ -20,19 +22,19 @@ func TestMain(m *testing.M) { drivertest.Main(m) }
 // The leak check must see a browser that was not closed, and nothing once
 // it is.
 func TestLeaksSeesAnUnclosedBrowser(t *testing.T) {
-	before := drivertest.TempDirs()
+	before := leakcheck.TempDirs()
 	b, err := driver.Launch(context.Background(), driver.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	leaks := drivertest.Leaks(before)
+	leaks := leakcheck.Report(before)
 	if err := b.Close(); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(leaks, "processes:") || !strings.Contains(leaks, "temporary folder:") {
 		t.Errorf("an open browser is not reported as a leak:\n%s", leaks)
 	}
-	if l := drivertest.Leaks(before); l != "" {
+	if l := leakcheck.Report(before); l != "" {
 		t.Errorf("leaks after Close:\n%s", l)
 	}
 }

@@ -287,24 +287,24 @@
     else send({ t: "r", i, ok: ok === undefined ? null : ok }, true);
   }
 
-  async function run(cmd) {
-    switch (cmd.c) {
+  async function run(c, a) {
+    switch (c) {
       case "connect": {
         const info = {};
-        if (cmd.name !== undefined) info.name = cmd.name;
-        if (cmd.tls) info.includeTlsChannelId = true;
-        const port = cmd.ext ? real.connect(cmd.ext, info) : real.connect(info);
-        return track(port, "runtime.connect", cmd.ext ? { target: cmd.ext, go: true, i: cmd.i } : { go: true, i: cmd.i }).id;
+        if (a.name !== undefined) info.name = a.name;
+        if (a.tls) info.includeTlsChannelId = true;
+        const port = a.ext ? real.connect(a.ext, info) : real.connect(info);
+        return track(port, "runtime.connect", a.ext ? { target: a.ext, go: true } : { go: true }).id;
       }
       case "tconnect": {
         if (!real.tabsConnect) throw new Error("tabs.connect is not available in this realm");
         const info = {};
-        if (cmd.name !== undefined) info.name = cmd.name;
-        if (cmd.frame !== undefined && cmd.frame !== null) info.frameId = cmd.frame;
-        return track(real.tabsConnect(cmd.tab, info), "tabs.connect", { tab: cmd.tab, go: true, i: cmd.i }).id;
+        if (a.name !== undefined) info.name = a.name;
+        if (a.frame !== undefined && a.frame !== null) info.frameId = a.frame;
+        return track(real.tabsConnect(a.tab, info), "tabs.connect", { tab: a.tab, go: true }).id;
       }
       case "listen": {
-        const l = cmd.l;
+        const l = a.l;
         const fns = [];
         for (const k of ["onConnect", "onConnectExternal"]) {
           const e = evAdd[k];
@@ -321,8 +321,8 @@
         return null;
       }
       case "unlisten": {
-        for (const [e, fn] of goListeners.get(cmd.l) || []) fnApply(e.remove, e.ev, [fn]);
-        goListeners.delete(cmd.l);
+        for (const [e, fn] of goListeners.get(a.l) || []) fnApply(e.remove, e.ev, [fn]);
+        goListeners.delete(a.l);
         return null;
       }
       case "realm": {
@@ -331,7 +331,7 @@
         // injects the bridge there first when the page predates it.
         const sc = scripting();
         if (!sc) throw new Error("the scripting API is not available");
-        const target = { tabId: cmd.tab, frameIds: [cmd.frame] };
+        const target = { tabId: a.tab, frameIds: [a.frame] };
         const probe = () => { const b = globalThis.__extbridge; return b ? b.id : null; };
         let res = await call(sc, sc.executeScript, [{ target, func: probe }]);
         let id = res && res[0] ? res[0].result : null;
@@ -340,19 +340,14 @@
           res = await call(sc, sc.executeScript, [{ target, func: probe }]);
           id = res && res[0] ? res[0].result : null;
         }
-        if (!id) throw new Error(`no content-script world in tab ${cmd.tab} frame ${cmd.frame}`);
+        if (!id) throw new Error(`no content-script world in tab ${a.tab} frame ${a.frame}`);
         return id;
       }
       case "frames": {
         const wn = (browserNS && browserNS.webNavigation) || chromeNS.webNavigation;
-        const frames = await call(wn, wn.getAllFrames, [{ tabId: cmd.tab }]);
-        if (!frames) throw new Error(`no tab with id ${cmd.tab}`);
+        const frames = await call(wn, wn.getAllFrames, [{ tabId: a.tab }]);
+        if (!frames) throw new Error(`no tab with id ${a.tab}`);
         return frames.map((f) => ({ id: f.frameId, parent: f.parentFrameId, url: f.url }));
-      }
-      case "tabs": {
-        const t = (browserNS && browserNS.tabs) || chromeNS.tabs;
-        const list = await call(t, t.query, [{}]);
-        return list.map((x) => ({ id: x.id, url: x.url || "", windowId: x.windowId }));
       }
       case "targets": {
         const d = chromeNS && chromeNS.debugger;
@@ -363,12 +358,8 @@
       case "flush":
         // Nothing to do: the reply flushes what is pending ahead of it.
         return null;
-      case "eval": {
-        const indirect = eval;
-        return await indirect(cmd.js);
-      }
       default:
-        throw new Error(`unknown command ${cmd.c}`);
+        throw new Error(`unknown command ${c}`);
     }
   }
 
@@ -395,18 +386,12 @@
     }
     let p;
     try {
-      p = Promise.resolve(run(cmd));
+      p = Promise.resolve(run(cmd.c, cmd.a || {}));
     } catch (e) {
       reply(cmd.i, undefined, e);
       return;
     }
-    p.then((v) => {
-      let out = v;
-      if (cmd.c === "eval") {
-        try { out = v === undefined ? null : parse(safeStringify(v)); } catch (e) { out = null; }
-      }
-      reply(cmd.i, out);
-    }, (e) => reply(cmd.i, undefined, e === undefined ? "undefined" : e));
+    p.then((v) => reply(cmd.i, v), (e) => reply(cmd.i, undefined, e === undefined ? "undefined" : e));
   }
 
   // ---- console output and uncaught errors of the extension's code --------
