@@ -28,7 +28,6 @@ type session struct {
 	contexts map[runtime.ExecutionContextID]isolatedWorld
 }
 
-
 // isolatedWorld is an isolated execution context a session saw.
 type isolatedWorld struct {
 	origin, uniqueID string
