@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+
+	"github.com/extbridge/extbridge/internal/instrument"
 )
 
 // Extension is one instrumented extension in a running browser.
@@ -13,7 +15,7 @@ import (
 type Extension struct {
 	hub   *Hub
 	index int
-	in    *instrumented
+	in    *instrument.Result
 
 	mu      sync.Mutex
 	id      string
@@ -97,15 +99,12 @@ func (h *Hub) AddExtension(src, dst, browser string) (*Extension, error) {
 	h.mu.Lock()
 	index := len(h.exts)
 	h.mu.Unlock()
-	in, err := instrument(src, dst, instrumentOptions{
+	in, err := instrument.Copy(src, dst, instrument.Options{
 		Browser: browser,
 		Script:  func(realm string) []byte { return h.script(index, realm) },
 	})
 	if err != nil {
 		return nil, err
-	}
-	if c := in.webAccessibleConflict(); c != "" {
-		return nil, fmt.Errorf("failed to instrument %s: %s: the bridge holds a secret and must not be web-accessible", src, c)
 	}
 	e := &Extension{
 		hub:     h,

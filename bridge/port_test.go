@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/extbridge/extbridge/internal/instrument"
 )
 
 // fakeRealm plays a bridge realm over a real loopback WebSocket to a Hub,
@@ -33,7 +34,7 @@ func newTestHub(t *testing.T) (*Hub, *Extension) {
 	}
 	e := &Extension{
 		hub:     h,
-		in:      &instrumented{Name: "fake", BackgroundKind: "service_worker"},
+		in:      &instrument.Result{Name: "fake", BackgroundKind: "service_worker"},
 		id:      "fakeid",
 		content: map[string]*realmConn{},
 		pages:   map[*realmConn]struct{}{},
