@@ -108,14 +108,14 @@ func (j *job) rewriteWebAccessible(dst string) ([]string, error) {
 				continue
 			}
 			if strings.ContainsAny(f, j.wildcards()) {
-				return nil, manifestErrorf("%s: %q matches the bridge files and %q, whose name cannot be listed as a pattern; rename the file or narrow the pattern",
+				return nil, manifestErrorf("%s: %q would make the bridge files web-accessible, and %q, a file it matches, cannot be listed instead (its name has a wildcard in it); rename the file or narrow the pattern",
 					key, pattern, f)
 			}
 			files = append(files, lead+f)
 			names = append(names, jsString(lead+f))
 		}
 		if len(files) == 0 {
-			added = append(added, fmt.Sprintf("removed %s %q: it matches the bridge files and none of the extension's own files (the bridge files must not be web-accessible)", key, pattern))
+			added = append(added, fmt.Sprintf("removed %s %q: it matches none of the extension's own files (and the bridge files must not be web-accessible)", key, pattern))
 		} else {
 			added = append(added, fmt.Sprintf("%s %q replaced by the extension's own files it matches: [%s] (the bridge files must not be web-accessible)", key, pattern, strings.Join(names, ", ")))
 		}
