@@ -22,11 +22,12 @@
 //
 // The bridge scripts hold the launch's secret token, so they are never
 // web-accessible: a web_accessible_resources pattern that would match them
-// is replaced by the extension's own files it matched.
+// is replaced by the extension's own files it matched, and one that names
+// a bridge file outright is an error.
 //
 // The page bridge goes only into HTML the extension loads as pages. HTML
-// under node_modules/ or under a hidden folder (a path segment starting
-// with ".") is left as it is, unless the manifest names it as a page:
+// under node_modules/ or under a hidden folder (one whose name starts with
+// ".") is left as it is, unless the manifest names it as a page:
 // those are the files of packages and tools (README pages, test fixtures,
 // coverage reports) that ship inside the folder, which no extension page
 // is, and rewriting them would only make the copy differ for nothing.
@@ -104,11 +105,11 @@ type Result struct {
 // root. BackgroundJS, ContentJS and PageJS are the bridge scripts of the
 // three realms; they hold the launch's secret and are never web-accessible.
 const (
-	BridgeDir     = "__extbridge"
-	BackgroundJS  = "__extbridge/background.js"
-	ContentJS     = "__extbridge/content.js"
-	PageJS        = "__extbridge/page.js"
-	WorkerWrapper = "__extbridge_sw.js" // in the folder of the extension's service worker, or the root
+	BridgeDir     = "__extbridge"               // the folder of the bridge scripts
+	BackgroundJS  = "__extbridge/background.js" // the background bridge
+	ContentJS     = "__extbridge/content.js"    // the content-script bridge
+	PageJS        = "__extbridge/page.js"       // the extension-page bridge
+	WorkerWrapper = "__extbridge_sw.js"         // the wrapper worker, beside the extension's own worker, or at the root
 )
 
 const (
@@ -124,7 +125,6 @@ var bridgeFiles = []string{ContentJS, BackgroundJS, PageJS}
 // job holds the state of one Copy call.
 type job struct {
 	src     string // absolute source folder
-	srcReal string // src with symlinks resolved
 	browser string
 	script  func(string) []byte
 
@@ -186,7 +186,7 @@ func copyAndRewrite(src, dst string, opts Options) (_ *Result, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("failed to resolve source folder: %w", err)
 	}
-	j := &job{src: absSrc, srcReal: srcReal, browser: browser, script: opts.Script}
+	j := &job{src: absSrc, browser: browser, script: opts.Script}
 
 	// Validate everything before touching dst.
 	if err := j.readManifest(); err != nil {
