@@ -9,6 +9,7 @@ import (
 
 	"github.com/extbridge/extbridge/internal/bridgeinternal"
 	"github.com/extbridge/extbridge/internal/hub"
+	"github.com/extbridge/extbridge/internal/instrument"
 )
 
 // Extension is one instrumented extension in a running browser.
@@ -17,7 +18,7 @@ import (
 type Extension struct {
 	s     *session
 	index int
-	in    *instrumented
+	in    *instrument.Result
 
 	mu      sync.Mutex
 	id      string
@@ -34,7 +35,7 @@ type Extension struct {
 	watching int
 }
 
-func newExtension(s *session, index int, in *instrumented, browser string) *Extension {
+func newExtension(s *session, index int, in *instrument.Result, browser string) *Extension {
 	e := &Extension{
 		s:       s,
 		index:   index,

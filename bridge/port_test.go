@@ -13,6 +13,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/extbridge/extbridge/internal/hub"
+	"github.com/extbridge/extbridge/internal/instrument"
 )
 
 // fakeRealm plays a bridge realm over a real loopback WebSocket to a Hub,
@@ -32,7 +33,7 @@ func newTestSession(t *testing.T) (*session, *Extension) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := newExtension(s, 0, &instrumented{Name: "fake", BackgroundKind: "service_worker", ChromiumID: "fakeid"}, "chromium")
+	e := newExtension(s, 0, &instrument.Result{Name: "fake", BackgroundKind: "service_worker", ChromiumID: "fakeid"}, "chromium")
 	s.exts = append(s.exts, e)
 	t.Cleanup(func() { s.Close() })
 	return s, e

@@ -9,6 +9,7 @@ import (
 
 	"github.com/extbridge/extbridge/internal/bridgeinternal"
 	"github.com/extbridge/extbridge/internal/hub"
+	"github.com/extbridge/extbridge/internal/instrument"
 	"github.com/extbridge/extbridge/internal/js"
 )
 
@@ -80,15 +81,12 @@ func (s *session) addExtension(src, dst, browser string) (*Extension, error) {
 	s.mu.Lock()
 	index := len(s.exts)
 	s.mu.Unlock()
-	in, err := instrument(src, dst, instrumentOptions{
+	in, err := instrument.Copy(src, dst, instrument.Options{
 		Browser: browser,
 		Script:  func(realm string) []byte { return s.script(index, realm) },
 	})
 	if err != nil {
 		return nil, err
-	}
-	if c := in.webAccessibleConflict(); c != "" {
-		return nil, fmt.Errorf("failed to instrument %s: %s: the bridge holds a secret and must not be web-accessible", src, c)
 	}
 	e := newExtension(s, index, in, browser)
 	s.mu.Lock()
