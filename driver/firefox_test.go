@@ -16,12 +16,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/extbridge/extbridge/internal/driverinternal"
-
-	"github.com/extbridge/extbridge/internal/leakcheck"
-
 	"github.com/extbridge/extbridge/bridge"
 	"github.com/extbridge/extbridge/driver"
+	"github.com/extbridge/extbridge/internal/driverinternal"
+	"github.com/extbridge/extbridge/internal/leakcheck"
 )
 
 // ffExtension is a small MV3 extension with an event page, an action and a

@@ -9,12 +9,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/extbridge/extbridge/internal/leakcheck"
-
 	"github.com/extbridge/extbridge/bridge"
 	"github.com/extbridge/extbridge/driver"
 	"github.com/extbridge/extbridge/driver/drivertest"
 	"github.com/extbridge/extbridge/extfixtures"
+	"github.com/extbridge/extbridge/internal/leakcheck"
 )
 
 func TestMain(m *testing.M) { drivertest.Main(m) }
