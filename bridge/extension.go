@@ -5,11 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
+	"strings"
 	"sync"
 
 	"github.com/extbridge/extbridge/internal/bridgeinternal"
 	"github.com/extbridge/extbridge/internal/hub"
 	"github.com/extbridge/extbridge/internal/instrument"
+	"github.com/extbridge/extbridge/internal/js"
 )
 
 // Extension is one instrumented extension in a running browser.
@@ -301,6 +304,68 @@ func (e *Extension) ContentScript(ctx context.Context, tabID, frameID int) (*Con
 	}
 	rc.located(tabID, frameID)
 	return &Context{ext: e, kind: RealmContent, rc: rc, tab: tabID, frame: frameID}, nil
+}
+
+// Page returns the extension page shown in a tab (one that driver's
+// Browser.OpenPage opened, or that the extension opened itself) as a realm
+// Go acts in, as that page's own code would: Connect and TabsConnect open
+// ports whose sender is the page, Listen receives the ports that connect to
+// it, Eval runs code in it. The Context is bound to that document: when the
+// tab is closed or navigated, its ports end. A tab that does not show a page
+// of this extension is an error.
+func (e *Extension) Page(ctx context.Context, tabID int) (*Context, error) {
+	b := e.s.getBrowser()
+	if b == nil {
+		return nil, fmt.Errorf("failed to reach the page in tab %d: no browser", tabID)
+	}
+	raw, err := b.EvalPage(ctx, e.driverExt(), tabID, "", js.RealmID)
+	var id string
+	if err == nil && (json.Unmarshal(raw, &id) != nil || id == "") {
+		err = fmt.Errorf("tab %d does not show a page of %s", tabID, e.label())
+	}
+	if err != nil {
+		return nil, fmt.Errorf("failed to reach the page in tab %d: %w", tabID, err)
+	}
+	rc, err := e.waitRealm(ctx, fmt.Sprintf("the page in tab %d", tabID), func() *realmConn { return e.pageByID(id) })
+	if err != nil {
+		return nil, err
+	}
+	rc.located(tabID, 0)
+	return &Context{ext: e, kind: RealmPage, rc: rc, tab: tabID}, nil
+}
+
+// pageByID returns the page realm with this id; e.mu is held.
+func (e *Extension) pageByID(id string) *realmConn {
+	for rc := range e.pages {
+		if rc.info.ID == id {
+			return rc
+		}
+	}
+	return nil
+}
+
+// Popup returns the extension's action popup once it is open (after
+// driver's Tab.ClickAction on an action with a default_popup), as a realm Go
+// acts in like [Extension.Page]. It waits for the popup's page to load,
+// bounded by ctx; an extension without a popup is an error.
+func (e *Extension) Popup(ctx context.Context) (*Context, error) {
+	if e.in.Popup == "" {
+		return nil, fmt.Errorf("failed to reach the popup of %s: its manifest has no default_popup", e.label())
+	}
+	suffix := "/" + strings.TrimPrefix(e.in.Popup, "/")
+	rc, err := e.waitRealm(ctx, "the popup", func() *realmConn {
+		for rc := range e.pages {
+			r := rc.realm()
+			if u, err := url.Parse(r.URL); err == nil && u.Path == suffix && r.TabID < 0 {
+				return rc
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &Context{ext: e, kind: RealmPage, rc: rc, tab: -1}, nil
 }
 
 // Frames lists the frames of a tab that the extension can see.

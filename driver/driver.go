@@ -81,6 +81,8 @@ type Browser struct {
 type browserImpl interface {
 	bridgeinternal.Browser
 	openTab(ctx context.Context, url string) (tabImpl, error)
+	openPage(ctx context.Context, url string) (tabImpl, error)
+	PageURL(extID, path string) string
 	Close() error
 }
 
