@@ -78,6 +78,7 @@ func TestFailingExpectationShowsTraffic(t *testing.T) {
 		"traffic.txt",
 		`-> "first"`,
 		"tab-",
+		"tabs:\n  tab ",
 	} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("the failure output lacks %q:\n%s", want, out)
