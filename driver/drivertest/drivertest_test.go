@@ -78,7 +78,8 @@ func TestFailingExpectationShowsTraffic(t *testing.T) {
 		"traffic.txt",
 		`-> "first"`,
 		"tab-",
-		"tabs:\n  tab ",
+		"tabs:",
+		"/index.html\n",
 	} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("the failure output lacks %q:\n%s", want, out)
