@@ -146,6 +146,7 @@ func Launch(ctx context.Context, opts Options) (_ *Browser, err error) {
 	if err != nil {
 		return nil, err
 	}
+	logger.Info("found browser", "browser", string(opts.Browser), "path", bin)
 	root, err := os.MkdirTemp("", TempPrefix())
 	if err != nil {
 		return nil, fmt.Errorf("failed to make a temporary folder: %w", err)
@@ -170,6 +171,7 @@ func Launch(ctx context.Context, opts Options) (_ *Browser, err error) {
 		}
 		b.exts = append(b.exts, e)
 		dirs = append(dirs, dst)
+		logger.Info("instrumented extension", "name", e.Name(), "dir", dst)
 	}
 	var impl browserImpl
 	switch opts.Browser {
@@ -186,6 +188,7 @@ func Launch(ctx context.Context, opts Options) (_ *Browser, err error) {
 	}
 	b.impl = impl
 	hub.SetDriver(b.impl)
+	logger.Info("browser started", "browser", string(opts.Browser))
 	for _, e := range b.exts {
 		if !e.HasBackground() {
 			continue
@@ -193,6 +196,7 @@ func Launch(ctx context.Context, opts Options) (_ *Browser, err error) {
 		if err := e.WaitBackground(ctx); err != nil {
 			return nil, fmt.Errorf("failed to launch: the bridge in the background of %s did not connect: %w", e.Name(), err)
 		}
+		logger.Info("background connected", "name", e.Name())
 	}
 	return b, nil
 }
