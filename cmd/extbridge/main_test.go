@@ -15,7 +15,7 @@ func TestMain(m *testing.M) { drivertest.Main(m) }
 func TestDemo(t *testing.T) {
 	drivertest.Run(t, func(t *testing.T, kind driver.Kind) {
 		var out bytes.Buffer
-		if err := run([]string{"demo", "-browser", string(kind)}, nil, &out); err != nil {
+		if err := run([]string{"demo", "-browser", string(kind)}, stdio{nil, &out, &out}); err != nil {
 			t.Fatalf("demo: %v\n%s", err, out.String())
 		}
 		for _, want := range []string{

@@ -1,0 +1,254 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/extbridge/extbridge/bridge"
+)
+
+// ext resolves the optional EXT argument i: the extension and its index.
+func (s *shell) ext(c *call, i int) (int, *bridge.Extension, error) {
+	s.mu.Lock()
+	def := s.curExt
+	s.mu.Unlock()
+	n, err := c.intOr(i, def)
+	if err != nil {
+		return 0, nil, err
+	}
+	exts := s.exts()
+	if n < 0 || n >= len(exts) {
+		return 0, nil, fmt.Errorf("no extension %d (there are %d; exts lists them)", n, len(exts))
+	}
+	return n, exts[n], nil
+}
+
+// realm resolves "bg [… EXT]" or "cs TAB FRAME [… EXT]" at the start of
+// the arguments, with EXT at argument extAt (-1: the current extension). It
+// returns the realm, the extension's index and the index of the first
+// argument after the realm.
+func (s *shell) realm(ctx context.Context, c *call, extAt func(next int) int) (*bridge.Context, int, int, error) {
+	if c.args[0] == "bg" || c.args[0] == "background" {
+		i, e, err := s.ext(c, extAt(1))
+		if err != nil {
+			return nil, 0, 0, err
+		}
+		bg, err := e.Background(ctx)
+		return bg, i, 1, err
+	}
+	tab, err := c.int(1)
+	if err != nil {
+		return nil, 0, 0, err
+	}
+	frame, err := c.int(2)
+	if err != nil {
+		return nil, 0, 0, err
+	}
+	i, e, err := s.ext(c, extAt(3))
+	if err != nil {
+		return nil, 0, 0, err
+	}
+	cs, err := e.ContentScript(ctx, tab, frame)
+	return cs, i, 3, err
+}
+
+// realmRecord names the realm of a call's "bg" or "cs TAB FRAME" for -json.
+func realmRecord(ext int, c *call) record {
+	if c.args[0] == "bg" || c.args[0] == "background" {
+		return record{Ext: ptr(ext), Realm: "background"}
+	}
+	tab, _ := c.int(1)
+	frame, _ := c.int(2)
+	return record{Ext: ptr(ext), Realm: "content", Tab: ptr(tab), Frame: ptr(frame)}
+}
+
+func cmdConnect(ctx context.Context, s *shell, c *call) (result, error) {
+	rc, ext, next, err := s.realm(ctx, c, func(next int) int { return next + 1 })
+	if err != nil {
+		return result{}, err
+	}
+	p, err := rc.Connect(ctx, bridge.ConnectInfo{Name: c.args[next]})
+	if err != nil {
+		return result{}, err
+	}
+	pe := s.addPort(p, ext, "runtime.connect", true, realmRecord(ext, c))
+	return result{rec: record{Port: pe.n, Name: p.Name(), Ext: ptr(ext)}}, nil
+}
+
+func cmdTconnect(ctx context.Context, s *shell, c *call) (result, error) {
+	tab, err := c.int(0)
+	if err != nil {
+		return result{}, err
+	}
+	info := bridge.ConnectInfo{Name: c.args[1]}
+	if c.has(2) {
+		fr, err := c.int(2)
+		if err != nil {
+			return result{}, err
+		}
+		info.FrameID = &fr
+	}
+	ext, e, err := s.ext(c, 3)
+	if err != nil {
+		return result{}, err
+	}
+	bg, err := e.Background(ctx)
+	if err != nil {
+		return result{}, err
+	}
+	p, err := bg.TabsConnect(ctx, tab, info)
+	if err != nil {
+		return result{}, err
+	}
+	pe := s.addPort(p, ext, "tabs.connect", true, record{Realm: "background", Tab: ptr(tab), Frame: info.FrameID})
+	return result{rec: record{Port: pe.n, Name: p.Name(), Ext: ptr(ext), Tab: ptr(tab)}}, nil
+}
+
+func cmdListen(ctx context.Context, s *shell, c *call) (result, error) {
+	rc, ext, _, err := s.realm(ctx, c, func(next int) int { return next })
+	if err != nil {
+		return result{}, err
+	}
+	l, err := rc.Listen(ctx)
+	if err != nil {
+		return result{}, err
+	}
+	where := rc.String()
+	le := &listenEntry{l: l, ext: ext, where: where}
+	s.mu.Lock()
+	s.listeners = append(s.listeners, le)
+	s.mu.Unlock()
+	extID := s.exts()[ext].ID()
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		for {
+			p, err := l.Accept(s.ctx)
+			if err != nil {
+				s.mu.Lock()
+				s.listeners = slices.DeleteFunc(s.listeners, func(x *listenEntry) bool { return x == le })
+				s.mu.Unlock()
+				if s.ctx.Err() == nil && !errors.Is(err, bridge.ErrListenerClosed) {
+					rec := realmRecord(ext, c)
+					rec.Kind, rec.Error = "listener", err.Error()
+					s.out.emit(rec, fmt.Sprintf("the listener in %s ended: %v", where, err))
+				}
+				return
+			}
+			how := "onConnect"
+			if snd := p.Sender(); snd != nil && snd.ID != "" && snd.ID != extID {
+				how = "onConnectExternal"
+			}
+			s.addPort(p, ext, how, true, record{})
+		}
+	}()
+	return result{rec: realmRecord(ext, c), text: "listening in " + where}, nil
+}
+
+func cmdPost(ctx context.Context, s *shell, c *call) (result, error) {
+	n, err := c.int(0)
+	if err != nil {
+		return result{}, err
+	}
+	pe, err := s.port(n)
+	if err != nil {
+		return result{}, err
+	}
+	raw := c.rest(1)
+	var v any
+	if err := json.Unmarshal([]byte(raw), &v); err != nil {
+		return result{}, fmt.Errorf("the message is not JSON (a string needs quotes: %q): %v", raw, err)
+	}
+	if err := pe.p.PostMessage(ctx, v); err != nil {
+		return result{}, err
+	}
+	data, _ := json.Marshal(v)
+	s.out.emit(record{Kind: "message", Port: n, Ext: ptr(pe.ext), Data: data, Outgoing: ptr(true)}, fmt.Sprintf("port %d -> %s", n, data))
+	return result{rec: record{Port: n}}, nil
+}
+
+func cmdRecv(ctx context.Context, s *shell, c *call) (result, error) {
+	n, err := c.int(0)
+	if err != nil {
+		return result{}, err
+	}
+	pe, err := s.port(n)
+	if err != nil {
+		return result{}, err
+	}
+	m, err := pe.recv(ctx, c.rest(1))
+	if err != nil {
+		return result{}, err
+	}
+	text := ""
+	if !pe.byGo { // the watch printed it, if it is on; say it again as the answer
+		text = fmt.Sprintf("port %d <- %s", n, m)
+	}
+	return result{rec: record{Port: n, Data: m}, text: text}, nil
+}
+
+// containsText reports whether a message's JSON contains text.
+func containsText(m json.RawMessage, text string) bool {
+	return strings.Contains(string(m), text)
+}
+
+func cmdDisconnect(_ context.Context, s *shell, c *call) (result, error) {
+	n, err := c.int(0)
+	if err != nil {
+		return result{}, err
+	}
+	pe, err := s.port(n)
+	if err != nil {
+		return result{}, err
+	}
+	select {
+	case <-pe.p.Done():
+		return result{}, fmt.Errorf("port %d has disconnected already", n)
+	default:
+	}
+	return result{rec: record{Port: n}}, pe.p.Disconnect()
+}
+
+// portItem is a port in the -json result of ports and status.
+type portItem struct {
+	Port  int    `json:"port"`
+	Name  string `json:"name"`
+	How   string `json:"how"`
+	Ext   int    `json:"ext"`
+	Where string `json:"where"`
+	ByGo  bool   `json:"byGo"`
+}
+
+func (s *shell) portItems() ([]portItem, string) {
+	var items []portItem
+	var b strings.Builder
+	for _, pe := range s.openPorts() {
+		items = append(items, portItem{Port: pe.n, Name: pe.p.Name(), How: pe.how, Ext: pe.ext, Where: pe.where, ByGo: pe.byGo})
+		owner := ""
+		if !pe.byGo {
+			owner = " (the extension's)"
+		}
+		fmt.Fprintf(&b, "port %d: %s%s\n", pe.n, pe.where, owner)
+	}
+	if len(items) == 0 {
+		b.WriteString("no open ports\n")
+	}
+	return items, strings.TrimSuffix(b.String(), "\n")
+}
+
+func cmdPorts(_ context.Context, s *shell, _ *call) (result, error) {
+	items, text := s.portItems()
+	return result{rec: record{Result: map[string]any{"ports": nonNil(items)}}, text: text}, nil
+}
+
+// nonNil makes an empty list encode as [] rather than null.
+func nonNil[T any](v []T) []T {
+	if v == nil {
+		return []T{}
+	}
+	return v
+}
