@@ -180,7 +180,11 @@ func cmdRecv(ctx context.Context, s *shell, c *call) (result, error) {
 	if err != nil {
 		return result{}, err
 	}
-	m, err := pe.recv(ctx, c.rest(1))
+	var waiting func()
+	if s.interactive {
+		waiting = func() { s.out.text("waiting for a message on port %d (Ctrl-C stops)", n) }
+	}
+	m, err := pe.recv(ctx, c.rest(1), waiting)
 	if err != nil {
 		return result{}, err
 	}

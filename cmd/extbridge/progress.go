@@ -122,7 +122,7 @@ func (h *progress) binaryPath() string {
 // roundDur renders a duration for people: 3ms, 412ms, 1.52s.
 func roundDur(d time.Duration) string {
 	if d < time.Second {
-		return d.Round(time.Millisecond).String()
+		return fmt.Sprintf("%dms", d.Milliseconds())
 	}
 	return d.Round(10 * time.Millisecond).String()
 }

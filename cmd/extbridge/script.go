@@ -135,6 +135,7 @@ func runShell(args []string, std stdio) error {
 	}
 	defer l.close()
 	s := newShell(ctx, l, &printer{w: std.out, json: c.json}, c.timeout)
+	s.interactive = interactive
 	defer s.close()
 	if interactive && !c.json {
 		for i, e := range l.b.Extensions() {

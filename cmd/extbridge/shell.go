@@ -20,14 +20,15 @@ const backlogLimit = 10000
 // it opened, the ports it knows (numbered 1, 2, … in the order it first
 // saw them), its listeners and watches.
 type shell struct {
-	b        *driver.Browser // nil in unit tests
-	l        *launched
-	out      *printer
-	timeout  time.Duration
-	ctx      context.Context // ends when the session ends
-	stopAll  context.CancelFunc
-	wg       sync.WaitGroup // the goroutines that read ports, listeners, watches
-	complete time.Duration  // bound for the browser calls of Tab completion
+	b           *driver.Browser // nil in unit tests
+	l           *launched
+	out         *printer
+	timeout     time.Duration
+	interactive bool            // on a terminal: say what a command waits for
+	ctx         context.Context // ends when the session ends
+	stopAll     context.CancelFunc
+	wg          sync.WaitGroup // the goroutines that read ports, listeners, watches
+	complete    time.Duration  // bound for the browser calls of Tab completion
 
 	mu        sync.Mutex
 	ports     map[int]*portEntry
@@ -185,8 +186,9 @@ func (s *shell) readPort(pe *portEntry) {
 }
 
 // recv takes the first message of the port's backlog that contains text
-// (any, if text is ""), dropping those before it, waiting for one.
-func (pe *portEntry) recv(ctx context.Context, text string) (json.RawMessage, error) {
+// (any, if text is ""), dropping those before it, waiting for one; waiting
+// (if not nil) is called once when it has to wait.
+func (pe *portEntry) recv(ctx context.Context, text string, waiting func()) (json.RawMessage, error) {
 	for {
 		pe.mu.Lock()
 		for i, m := range pe.backlog {
@@ -204,6 +206,10 @@ func (pe *portEntry) recv(ctx context.Context, text string) (json.RawMessage, er
 				return nil, fmt.Errorf("port %d disconnected before a message came: %w", pe.n, err)
 			}
 			return nil, fmt.Errorf("port %d disconnected before a message came", pe.n)
+		}
+		if waiting != nil {
+			waiting()
+			waiting = nil
 		}
 		select {
 		case <-wake:

@@ -192,9 +192,9 @@ func suggest(name string) []string {
 			d := editDistance(name, n)
 			switch {
 			case d < best:
-				best, out = d, []string{c.name}
-			case d == best && !contains(out, c.name):
-				out = append(out, c.name)
+				best, out = d, []string{n}
+			case d == best && !contains(out, n):
+				out = append(out, n)
 			}
 		}
 	}
