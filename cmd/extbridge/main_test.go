@@ -40,4 +40,3 @@ func TestDemo(t *testing.T) {
 		}
 	})
 }
-

@@ -33,7 +33,7 @@ func TestSuggest(t *testing.T) {
 		typed string
 		want  []string
 	}{
-		{"disc", []string{"disconnect"}},       // the start of one command
+		{"disc", []string{"disconnect"}},      // the start of one command
 		{"disconect", []string{"disconnect"}}, // one letter left out
 		{"conect", []string{"connect"}},
 		{"tconect", []string{"tconnect"}},
