@@ -65,15 +65,15 @@ func TestInteractive(t *testing.T) {
 		}
 		c := startCLI(t, true, nil, "run", "-browser", string(kind), "-ext", dir, "-url", srv.url+"index.html", "-history", history)
 		c.expect("found browser") // launch progress, on a terminal
-		c.expect("ready: ")       //
-		c.expect("tab ")          // -url opened a tab
-		c.expect(prompt)          // the prompt
-		c.send("\x1b[A")          // Up: the last command of the last run
-		c.expect(prompt + "tabs") //
-		c.send("\r")              //
-		c.expect("tab ")          // it ran
-		c.expect("index.html")    //
-		c.expect(prompt)          //
+		c.expect("ready: ")
+		c.expect("tab ") // -url opened a tab
+		c.expect(prompt) // the prompt
+		c.send("\x1b[A") // Up: the last command of the last run
+		c.expect(prompt + "tabs")
+		c.send("\r")
+		c.expect("tab ") // it ran
+		c.expect("index.html")
+		c.expect(prompt)
 		c.send("connect cs $tab 0 p1\r")
 		c.expect(`port 1 "p1" (runtime.connect)`)
 		c.expect(prompt)

@@ -67,7 +67,7 @@ func cmdUse(_ context.Context, s *shell, c *call) (result, error) {
 }
 
 func cmdOpen(ctx context.Context, s *shell, c *call) (result, error) {
-	url := c.args[0]
+	url := withScheme(c.args[0])
 	t, err := s.b.NewTab(ctx, url)
 	if err != nil {
 		return result{}, err
@@ -217,11 +217,11 @@ func cmdWatch(_ context.Context, s *shell, c *call) (result, error) {
 }
 
 func cmdUnwatch(_ context.Context, s *shell, c *call) (result, error) {
-	ext, _, err := s.ext(c, 0)
+	ext, e, err := s.ext(c, 0)
 	if err != nil {
 		return result{}, err
 	}
-	return result{rec: record{Ext: ptr(ext)}}, s.unwatchExt(ext)
+	return result{rec: record{Ext: ptr(ext)}, text: "stopped watching " + e.Name()}, s.unwatchExt(ext)
 }
 
 func cmdScreenshot(ctx context.Context, s *shell, c *call) (result, error) {
@@ -279,3 +279,15 @@ func cmdStatus(_ context.Context, s *shell, _ *call) (result, error) {
 }
 
 func indent(text string) string { return "  " + strings.ReplaceAll(text, "\n", "\n  ") }
+
+// withScheme completes an address typed without a scheme, as the address
+// bar does: http for loopback, https for the rest.
+func withScheme(url string) string {
+	if strings.Contains(url, "://") || strings.HasPrefix(url, "about:") || strings.HasPrefix(url, "data:") {
+		return url
+	}
+	if strings.HasPrefix(url, "localhost") || strings.HasPrefix(url, "127.") || strings.HasPrefix(url, "[::1]") {
+		return "http://" + url
+	}
+	return "https://" + url
+}

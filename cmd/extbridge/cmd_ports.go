@@ -214,7 +214,11 @@ func cmdDisconnect(_ context.Context, s *shell, c *call) (result, error) {
 		return result{}, fmt.Errorf("port %d has disconnected already", n)
 	default:
 	}
-	return result{rec: record{Port: n}}, pe.p.Disconnect()
+	text := "" // Go's own ports say it when they end, and a watch shows the others
+	if !pe.byGo && !s.watched(pe.ext) {
+		text = fmt.Sprintf("port %d disconnected", n)
+	}
+	return result{rec: record{Port: n}, text: text}, pe.p.Disconnect()
 }
 
 // portItem is a port in the -json result of ports and status.

@@ -198,7 +198,7 @@ func init() {
 // helpText is `help`: every command's usage and summary.
 func helpText() string {
 	var b strings.Builder
-	b.WriteString("commands (TAB: a tab id, FRAME: a frame id, 0 the top frame, PORT: a port number, EXT: an extension index, default 0 or `use`; $tab and $port are the last ones):\n")
+	b.WriteString("commands:\n")
 	width := 0
 	for _, c := range commands {
 		for _, u := range c.usages() {
@@ -220,7 +220,11 @@ func helpText() string {
 			}
 		}
 	}
-	b.WriteString("Messages that arrive on a port are printed as they come. help CMD explains one command.\nTab completes commands and their arguments; Up and Ctrl-R search the history; Ctrl-C stops a command; Ctrl-D quits.")
+	b.WriteString("TAB is a tab id, FRAME a frame id (0: the top frame), PORT a port number, EXT an\n" +
+		"extension index (default 0, or what use chose); $tab and $port stand for the last\n" +
+		"tab opened and the last port Go got. Messages that arrive are printed as they come.\n" +
+		"help CMD explains one command. Tab completes commands and their arguments; Up and\n" +
+		"Ctrl-R search the history; Ctrl-C stops a command; Ctrl-D quits.")
 	return b.String()
 }
 

@@ -80,7 +80,8 @@ func eventRecord(ev bridge.Event, ext, port int) record {
 }
 
 // eventText is the human form of a watch event: like [bridge.Event.String],
-// with the port's id in this run.
+// with the port's id in this run, after the extension's name (label) when
+// there are several.
 func eventText(ev bridge.Event, label string, port int) string {
 	where := ev.Realm.Kind
 	if ev.Realm.Kind != "background" && ev.Realm.URL != "" {
@@ -90,7 +91,10 @@ func eventText(ev bridge.Event, label string, port int) string {
 	if ev.Port != nil {
 		name = fmt.Sprintf("port %d %q", port, ev.Port.Name())
 	}
-	head := fmt.Sprintf("[%s] %s %s", label, ev.Time.Format("15:04:05.000"), where)
+	if label != "" {
+		label = "[" + label + "] "
+	}
+	head := fmt.Sprintf("%s%s %s", label, ev.Time.Format("15:04:05.000"), where)
 	switch ev.Kind {
 	case bridge.EventOpen:
 		s := fmt.Sprintf("%s %s open via %s", head, name, ev.How)
@@ -114,7 +118,7 @@ func eventText(ev bridge.Event, label string, port int) string {
 		}
 		return s
 	case bridge.EventOverflow:
-		return fmt.Sprintf("[%s] %s %d events lost", label, ev.Time.Format("15:04:05.000"), ev.Dropped)
+		return fmt.Sprintf("%s%s %d events lost", label, ev.Time.Format("15:04:05.000"), ev.Dropped)
 	case bridge.EventLog:
 		return fmt.Sprintf("%s console.%s: %s", head, ev.Level, ev.Text)
 	}

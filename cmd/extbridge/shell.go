@@ -293,7 +293,7 @@ func (s *shell) watchExt(i int) error {
 					s.addPort(ev.Port, i, ev.How, false, record{})
 				}
 			}
-			s.out.emit(eventRecord(ev, i, n), eventText(ev, e.Name(), n))
+			s.out.emit(eventRecord(ev, i, n), eventText(ev, label(len(s.exts()), e.Name()), n))
 		}
 	}()
 	return nil
@@ -305,6 +305,21 @@ func (s *shell) isGoPort(p *bridge.Port) bool {
 	defer s.mu.Unlock()
 	n, ok := s.byPtr[p]
 	return ok && s.ports[n] != nil && s.ports[n].byGo
+}
+
+// watched reports whether extension i is watched.
+func (s *shell) watched(i int) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.watches[i] != nil
+}
+
+// label names extension e in watch output: "" when it is the only one.
+func label(exts int, name string) string {
+	if exts < 2 {
+		return ""
+	}
+	return name
 }
 
 // unwatchExt stops showing extension i's events.

@@ -370,3 +370,17 @@ func TestTTYInput(t *testing.T) {
 		t.Errorf("after the end: %v, want EOF", err)
 	}
 }
+
+func TestWithScheme(t *testing.T) {
+	for in, want := range map[string]string{
+		"example.com":           "https://example.com",
+		"http://example.com/":   "http://example.com/",
+		"localhost:8080/a.html": "http://localhost:8080/a.html",
+		"127.0.0.1:1/":          "http://127.0.0.1:1/",
+		"about:blank":           "about:blank",
+	} {
+		if got := withScheme(in); got != want {
+			t.Errorf("withScheme(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -16,6 +16,13 @@ func watch(args []string, std stdio) error {
 	var c common
 	fs := flag.NewFlagSet("watch", flag.ContinueOnError)
 	fs.SetOutput(std.err)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), "usage: extbridge watch [flags] -ext DIR [-url URL]\n\n"+
+			"Prints every port the extension's own code opens, every message, disconnect and\n"+
+			"console line, from launch on, until interrupted (or -for ends). -json prints one\n"+
+			"JSON object per event.\n\nflags:\n")
+		fs.PrintDefaults()
+	}
 	c.register(fs)
 	dur := fs.Duration("for", 0, "stop after this long (0: until interrupted)")
 	if err := fs.Parse(args); err != nil {
@@ -44,7 +51,8 @@ func watch(args []string, std stdio) error {
 	defer wg.Wait()
 	ctx, stopWatching := context.WithCancel(ctx)
 	defer stopWatching() // before wg.Wait, on every return
-	for i, e := range l.b.Extensions() {
+	exts := l.b.Extensions()
+	for i, e := range exts {
 		w, err := e.Watch(ctx)
 		if err != nil {
 			return err
@@ -66,7 +74,7 @@ func watch(args []string, std stdio) error {
 						go func() { defer wg.Done(); drain(ctx, ev.Port) }()
 					}
 				}
-				out.emit(eventRecord(ev, i, n), eventText(ev, e.Name(), n))
+				out.emit(eventRecord(ev, i, n), eventText(ev, label(len(exts), e.Name()), n))
 			}
 		}()
 	}
