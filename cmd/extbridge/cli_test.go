@@ -238,15 +238,16 @@ func TestScriptFileJSON(t *testing.T) {
 	})
 }
 
-// watch -json on an extension it has never seen prints one JSON object per
-// event, from the first port on; an interrupt ends it with status 0.
+// watch -json on an extension it has never seen (an embedded fixture, whose
+// page -fixture serves and opens) prints one JSON object per event, from
+// the first port on; an interrupt ends it with status 0.
 func TestWatchJSON(t *testing.T) {
 	drivertest.Run(t, func(t *testing.T, kind driver.Kind) {
-		dir := materialize(t, "pingpong")
-		srv := servePagesWithRelease(t)
-		c := startCLI(t, false, nil, "watch", "-browser", string(kind), "-ext", dir, "-url", srv.url+"index.html", "-json")
-		c.expect(`"name":"port-from-cs"`)
-		c.expect(`"greeting":"hi there content script!"`)
+		c := startCLI(t, false, nil, "watch", "-browser", string(kind), "-fixture", "pingpong", "-json")
+		c.expectAnywhere(`"realm":"content","url":`) // in any order: the two ends of the page's port,
+		c.expectAnywhere(`"how":"runtime.connect"`)  // their messages
+		c.expectAnywhere(`"how":"onConnect"`)
+		c.expectAnywhere(`"greeting":"hi there content script!"},"outgoing":false`)
 		c.cmd.Process.Signal(syscall.SIGINT)
 		if status := c.wait(); status != 0 {
 			t.Errorf("exit status %d after an interrupt, want 0; stderr:\n%s", status, c.stderr())

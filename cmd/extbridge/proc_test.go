@@ -152,6 +152,19 @@ func (c *cli) clean() string {
 // and moves past it.
 func (c *cli) expect(text string) {
 	c.t.Helper()
+	c.expectFrom(c.cursor, text)
+}
+
+// expectAnywhere waits until text appears anywhere in the output, and
+// moves past it.
+func (c *cli) expectAnywhere(text string) {
+	c.t.Helper()
+	c.expectFrom(0, text)
+}
+
+func (c *cli) expectFrom(from int, text string) {
+	c.t.Helper()
+	c.cursor = from
 	deadline := time.After(waitTimeout)
 	for {
 		out := c.clean()

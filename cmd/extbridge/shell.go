@@ -278,13 +278,20 @@ func (s *shell) watchExt(i int) error {
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
+		goPorts := map[*bridge.Port]bool{} // the shell shows its own ports
 		for {
 			ev, err := w.Next(s.ctx)
 			if err != nil {
 				return
 			}
-			if ev.ByGo || (ev.Port != nil && s.isGoPort(ev.Port)) {
-				continue // the shell shows its own ports
+			if ev.Kind == bridge.EventOpen && ev.ByGo {
+				goPorts[ev.Port] = true
+			}
+			if ev.Port != nil && goPorts[ev.Port] {
+				if ev.Kind == bridge.EventDisconnect {
+					delete(goPorts, ev.Port)
+				}
+				continue
 			}
 			n := 0
 			if ev.Port != nil {
@@ -299,14 +306,6 @@ func (s *shell) watchExt(i int) error {
 	return nil
 }
 
-// isGoPort reports whether p is a port Go opened or accepted here.
-func (s *shell) isGoPort(p *bridge.Port) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	n, ok := s.byPtr[p]
-	return ok && s.ports[n] != nil && s.ports[n].byGo
-}
-
 // watched reports whether extension i is watched.
 func (s *shell) watched(i int) bool {
 	s.mu.Lock()
@@ -314,7 +313,8 @@ func (s *shell) watched(i int) bool {
 	return s.watches[i] != nil
 }
 
-// label names extension e in watch output: "" when it is the only one.
+// label is the name of an extension in watch output: "" when it is the
+// only one of exts.
 func label(exts int, name string) string {
 	if exts < 2 {
 		return ""

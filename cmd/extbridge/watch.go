@@ -84,6 +84,9 @@ func watch(args []string, std stdio) error {
 		t, err := l.b.NewTab(tctx, l.url)
 		tcancel()
 		if err != nil {
+			if ctx.Err() != nil {
+				return nil // interrupted (or -for ended) while the tab opened
+			}
 			return err
 		}
 		if l.progress.core.verbose {
