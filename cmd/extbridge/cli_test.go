@@ -18,8 +18,9 @@ import (
 )
 
 // pages serves the fixture pages, and /release, which answers once the
-// test calls release: a page (or a content script) that fetches it does
-// something at the moment the test chooses.
+// test calls free: a page (or a content script) that fetches it does
+// something at the moment the test chooses. /clicker.html clicks its body
+// then.
 type pages struct {
 	url     string
 	once    sync.Once
@@ -31,6 +32,10 @@ func servePagesWithRelease(t *testing.T) *pages {
 	p := &pages{release: make(chan struct{})}
 	mux := http.NewServeMux()
 	mux.Handle("/", extfixtures.PagesHandler())
+	mux.HandleFunc("/clicker.html", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		w.Write([]byte(`<!doctype html><body>clicks once released<script>fetch("/release").then(() => document.body.click())</script>`))
+	})
 	mux.HandleFunc("/release", func(w http.ResponseWriter, r *http.Request) {
 		select {
 		case <-p.release:
@@ -267,6 +272,23 @@ func TestWatchJSON(t *testing.T) {
 		}
 		if !opens["content runtime.connect"] || !opens["background onConnect"] {
 			t.Errorf("want the content script's runtime.connect and the background's onConnect ends, got %v", opens)
+		}
+	})
+}
+
+// watch stops by itself, closing the browser and removing its folders, when
+// its output is closed (extbridge watch | head -1), rather than dying of
+// SIGPIPE and leaving them.
+func TestWatchClosedOutput(t *testing.T) {
+	drivertest.Run(t, func(t *testing.T, kind driver.Kind) {
+		dir := materialize(t, "pingpong")
+		srv := servePagesWithRelease(t)
+		c := startCLI(t, false, nil, "watch", "-browser", string(kind), "-ext", dir, "-url", srv.url+"clicker.html", "-json")
+		c.expectAnywhere(`"how":"runtime.connect"`)
+		c.stdout.Close() // as head does once it has its line
+		srv.free()       // the page clicks: the next events find the pipe closed
+		if status := c.wait(); status != 0 {
+			t.Errorf("exit status %d after stdout closed, want 0; stderr:\n%s", status, c.stderr())
 		}
 	})
 }

@@ -188,11 +188,9 @@ func cmdRecv(ctx context.Context, s *shell, c *call) (result, error) {
 	if err != nil {
 		return result{}, err
 	}
-	text := ""
-	if !pe.byGo { // the watch printed it, if it is on; say it again as the answer
-		text = fmt.Sprintf("port %d <- %s", n, m)
-	}
-	return result{rec: record{Port: n, Data: m}, text: text}, nil
+	// The message, as eval prints a value: it may have been printed as it
+	// came, long before this recv took it.
+	return result{rec: record{Port: n, Data: m}, text: string(m)}, nil
 }
 
 // containsText reports whether a message's JSON contains text.

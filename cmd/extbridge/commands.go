@@ -43,7 +43,7 @@ func init() {
 	commands = []*command{
 		{
 			name: "exts", summary: "list the extensions",
-			help:    "Lists the extensions with their index (the EXT of other commands), name, id and what the instrumented copy added to the manifest.",
+			help:    "Lists the extensions with their index (the EXT of other commands), name, id and what the instrumented copy added to the manifest. A * marks the one commands act on when EXT is left out (see use).",
 			example: "exts",
 			run:     cmdExts,
 		},
@@ -110,7 +110,7 @@ func init() {
 		{
 			name: "recv", forms: [][]arg{{argPort, {name: "TEXT", opt: true, rest: true}}},
 			summary: "wait for the next message on a port (containing TEXT)",
-			help:    "Waits until a message arrives on PORT that no recv took yet (messages that came before count), and prints it. With TEXT, it skips messages whose JSON does not contain TEXT. Fails if the port disconnects first or after -timeout; Ctrl-C stops it. Scripts use it to wait for an answer.",
+			help:    "Waits until a message arrives on PORT that no recv took yet (messages that came before count), and prints it, as eval prints a value. With TEXT, it skips messages whose JSON does not contain TEXT. Fails if the port disconnects first or after -timeout; Ctrl-C stops it. Scripts use it to wait for an answer.",
 			example: "recv $port\nrecv 1 hi there",
 			run:     cmdRecv,
 		},

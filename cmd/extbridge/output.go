@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -69,7 +70,7 @@ func eventRecord(ev bridge.Event, ext, port int) record {
 	case bridge.EventDisconnect:
 		r.Local = ptr(ev.Local)
 		if ev.Err != nil {
-			r.Error = ev.Err.Error()
+			r.Error = portErrText(ev.Err)
 		}
 	case bridge.EventOverflow:
 		r.Dropped = ev.Dropped
@@ -114,7 +115,7 @@ func eventText(ev bridge.Event, label string, port int) string {
 			s += " (by this end)"
 		}
 		if ev.Err != nil {
-			s += ": " + ev.Err.Error()
+			s += ": " + portErrText(ev.Err)
 		}
 		return s
 	case bridge.EventOverflow:
@@ -123,6 +124,17 @@ func eventText(ev bridge.Event, label string, port int) string {
 		return fmt.Sprintf("%s console.%s: %s", head, ev.Level, ev.Text)
 	}
 	return head + " " + string(ev.Kind)
+}
+
+// portErrText is why a port ended: the browser's own text for a
+// *bridge.DisconnectError ("Could not establish connection. …"), without
+// the "port disconnected" the line already says.
+func portErrText(err error) string {
+	var de *bridge.DisconnectError
+	if errors.As(err, &de) {
+		return de.Message
+	}
+	return err.Error()
 }
 
 // senderText describes a runtime.MessageSender in a few words.
@@ -142,9 +154,28 @@ func senderText(s *bridge.MessageSender) string {
 // writer may be swapped (the line editor's, which redraws the prompt below
 // what it prints).
 type printer struct {
-	mu   sync.Mutex
-	w    io.Writer
-	json bool
+	mu     sync.Mutex
+	w      io.Writer
+	json   bool
+	err    error       // the first failed write
+	onFail func(error) // called once, on the first failed write (a closed pipe)
+}
+
+// write writes b, and keeps the first error.
+func (p *printer) write(b []byte) {
+	if _, err := p.w.Write(b); err != nil && p.err == nil {
+		p.err = err
+		if p.onFail != nil {
+			go p.onFail(err)
+		}
+	}
+}
+
+// failed is the first write error, or nil.
+func (p *printer) failed() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.err
 }
 
 // emit prints rec in -json mode and text otherwise.
@@ -159,13 +190,13 @@ func (p *printer) emit(rec record, text string) {
 		if err != nil { // only a caller's bad RawMessage can do that
 			line, _ = json.Marshal(record{Time: rec.Time, Kind: "error", Cmd: rec.Cmd, Error: "failed to encode output: " + err.Error()})
 		}
-		p.w.Write(append(line, '\n'))
+		p.write(append(line, '\n'))
 		return
 	}
 	if text == "" {
 		return
 	}
-	io.WriteString(p.w, strings.TrimSuffix(text, "\n")+"\n")
+	p.write([]byte(strings.TrimSuffix(text, "\n") + "\n"))
 }
 
 // text prints human-only text (help, hints); -json mode leaves it out.
@@ -173,7 +204,7 @@ func (p *printer) text(format string, a ...any) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if !p.json {
-		fmt.Fprintf(p.w, strings.TrimSuffix(format, "\n")+"\n", a...)
+		p.write(fmt.Appendf(nil, strings.TrimSuffix(format, "\n")+"\n", a...))
 	}
 }
 

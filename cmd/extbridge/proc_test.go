@@ -29,10 +29,11 @@ const waitTimeout = 20 * time.Second
 
 // cli is a running child extbridge, on a pseudo-terminal or on pipes.
 type cli struct {
-	t     *testing.T
-	cmd   *exec.Cmd
-	tty   *os.File // the pty's controlling side; nil on pipes
-	stdin io.WriteCloser
+	t      *testing.T
+	cmd    *exec.Cmd
+	tty    *os.File // the pty's controlling side; nil on pipes
+	stdin  io.WriteCloser
+	stdout io.ReadCloser // on pipes
 
 	mu      sync.Mutex
 	out     []byte // everything the child wrote (on a pty: stdout and stderr)
@@ -76,7 +77,7 @@ func startCLI(t *testing.T, onTTY bool, env []string, args ...string) *cli {
 		if err := cmd.Start(); err != nil {
 			t.Fatalf("failed to start the CLI: %v", err)
 		}
-		c.stdin, reader = stdin, stdout
+		c.stdin, c.stdout, reader = stdin, stdout, stdout
 	}
 	readDone := make(chan struct{})
 	go c.read(reader, readDone)

@@ -121,19 +121,26 @@ func (s *shell) repl(sig *signals, in *ttyInput, stdin, stdout, stderr *os.File,
 }
 
 // signals routes SIGINT, SIGTERM and SIGHUP: by default each calls
-// cancel; the shell's prompt makes SIGINT stop the running command.
+// cancel; the shell's prompt makes SIGINT stop the running command. It
+// also keeps SIGPIPE from killing the process.
 type signals struct {
 	mu        sync.Mutex
 	cancel    func()
 	interrupt func()
 	quit      func()
 	ch        chan os.Signal
+	pipe      chan os.Signal
 	done      chan struct{}
 }
 
 func newSignals(cancel func()) *signals {
-	g := &signals{cancel: cancel, ch: make(chan os.Signal, 1), done: make(chan struct{})}
+	g := &signals{cancel: cancel, ch: make(chan os.Signal, 1), pipe: make(chan os.Signal, 1), done: make(chan struct{})}
 	signal.Notify(g.ch, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	// A closed stdout (extbridge watch | head) is a write error for the
+	// printer to act on, not a SIGPIPE that kills the process before it
+	// closes the browser and removes its folders. (Notify, not Ignore: an
+	// ignored signal would stay ignored in the browser.)
+	signal.Notify(g.pipe, syscall.SIGPIPE)
 	go func() {
 		for {
 			select {
@@ -166,5 +173,6 @@ func (g *signals) set(interrupt, quit func()) {
 // stop restores the signals' default handling.
 func (g *signals) stop() {
 	signal.Stop(g.ch)
+	signal.Stop(g.pipe)
 	close(g.done)
 }

@@ -60,7 +60,7 @@ func (s *shell) script(ctx context.Context, r io.Reader, name string, keepGoing 
 		select {
 		case l = <-lines:
 		case <-ctx.Done():
-			return &exitError{130, fmt.Errorf("%s:%d: interrupted", name, n)}
+			return s.stopped(name, n)
 		}
 		if l.eof {
 			if l.err != nil {
@@ -80,7 +80,7 @@ func (s *shell) script(ctx context.Context, r io.Reader, name string, keepGoing 
 			continue
 		}
 		if ctx.Err() != nil {
-			return &exitError{130, fmt.Errorf("%s:%d: interrupted", name, n)}
+			return s.stopped(name, n)
 		}
 		if !keepGoing {
 			return &exitError{1, fmt.Errorf("%s:%d: %w", name, n, err)}
@@ -92,6 +92,15 @@ func (s *shell) script(ctx context.Context, r io.Reader, name string, keepGoing 
 		return &exitError{1, fmt.Errorf("%s: %d commands failed (lines %s)", name, len(failed), strings.Join(failed, ", "))}
 	}
 	return nil
+}
+
+// stopped says why the script stopped at line n before its end: its
+// output was closed, or it was interrupted.
+func (s *shell) stopped(name string, n int) error {
+	if err := s.out.failed(); err != nil {
+		return &exitError{1, fmt.Errorf("%s:%d: failed to write the output: %w", name, n, err)}
+	}
+	return &exitError{130, fmt.Errorf("%s:%d: interrupted", name, n)}
 }
 
 // runShell is `extbridge run`: the shell, interactive on a terminal, a
@@ -141,7 +150,7 @@ func runShell(args []string, std stdio) error {
 		return err
 	}
 	defer l.close()
-	s := newShell(ctx, l, &printer{w: std.out, json: c.json}, c.timeout)
+	s := newShell(ctx, l, &printer{w: std.out, json: c.json, onFail: func(error) { cancel() }}, c.timeout)
 	s.interactive = interactive
 	defer s.close()
 	if interactive && !c.json {

@@ -164,8 +164,8 @@ func (s *shell) readPort(pe *portEntry) {
 				rec := record{Kind: "disconnect", Port: pe.n, Ext: ptr(pe.ext)}
 				text := fmt.Sprintf("port %d disconnected", pe.n)
 				if e := pe.p.Err(); e != nil {
-					rec.Error = e.Error()
-					text += ": " + e.Error()
+					rec.Error = portErrText(e)
+					text += ": " + rec.Error
 				}
 				s.out.emit(rec, text)
 			}

@@ -261,7 +261,7 @@ func TestJSONOutput(t *testing.T) {
 		{bridge.Event{Time: when, Kind: bridge.EventMessage, Realm: bridge.Realm{Kind: "content", URL: "http://p/", Top: true}, Data: json.RawMessage(`{"a":1}`)},
 			`{"time":"2026-12-01T09:00:00Z","kind":"message","ext":1,"realm":"content","url":"http://p/","top":true,"port":4,"data":{"a":1},"outgoing":false}`},
 		{bridge.Event{Time: when, Kind: bridge.EventDisconnect, Realm: bridge.Realm{Kind: "page", URL: "chrome-extension://abc/popup.html"}, Err: &bridge.DisconnectError{Message: "gone"}, Local: true},
-			`{"time":"2026-12-01T09:00:00Z","kind":"disconnect","ext":1,"realm":"page","url":"chrome-extension://abc/popup.html","port":4,"error":"extbridge: port disconnected: gone","local":true}`},
+			`{"time":"2026-12-01T09:00:00Z","kind":"disconnect","ext":1,"realm":"page","url":"chrome-extension://abc/popup.html","port":4,"error":"gone","local":true}`},
 		{bridge.Event{Time: when, Kind: bridge.EventLog, Realm: bridge.Realm{Kind: "background"}, Level: "warn", Text: "careful"},
 			`{"time":"2026-12-01T09:00:00Z","kind":"log","ext":1,"realm":"background","port":4,"level":"warn","text":"careful"}`},
 		{bridge.Event{Time: when, Kind: bridge.EventOverflow, Dropped: 12},

@@ -45,7 +45,7 @@ func watch(args []string, std stdio) error {
 		ctx, stop = context.WithTimeout(ctx, *dur)
 		defer stop()
 	}
-	out := &printer{w: std.out, json: c.json}
+	out := &printer{w: std.out, json: c.json, onFail: func(error) { cancel() }} // stdout closed: stop
 	ids := &portIDs{m: map[*bridge.Port]int{}}
 	var wg sync.WaitGroup
 	defer wg.Wait()
