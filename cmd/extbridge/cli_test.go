@@ -129,7 +129,7 @@ func TestInteractive(t *testing.T) {
 		c.send("\t") // two ports: both offered
 		c.expect("1  2")
 		c.send("1\r")
-		c.expect("port 1 disconnected")
+		c.expect("port 1 disconnected (by this end)")
 		c.expect(prompt)
 
 		c.send("\x04") // Ctrl-D: quit

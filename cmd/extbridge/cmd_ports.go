@@ -167,7 +167,9 @@ func cmdPost(ctx context.Context, s *shell, c *call) (result, error) {
 		return result{}, err
 	}
 	data, _ := json.Marshal(v)
-	s.out.emit(record{Kind: "message", Port: n, Ext: ptr(pe.ext), Data: data, Outgoing: ptr(true)}, fmt.Sprintf("port %d -> %s", n, data))
+	rec := pe.base
+	rec.Kind, rec.Port, rec.Data, rec.Outgoing = "message", n, data, ptr(true)
+	s.out.emit(rec, fmt.Sprintf("port %d -> %s", n, data))
 	return result{rec: record{Port: n}}, nil
 }
 
@@ -216,6 +218,7 @@ func cmdDisconnect(_ context.Context, s *shell, c *call) (result, error) {
 	if !pe.byGo && !s.watched(pe.ext) {
 		text = fmt.Sprintf("port %d disconnected", n)
 	}
+	pe.local.Store(true)
 	return result{rec: record{Port: n}, text: text}, pe.p.Disconnect()
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/extbridge/extbridge/bridge"
@@ -64,6 +65,8 @@ type portEntry struct {
 	how   string
 	where string // the realm, as the library describes it
 	byGo  bool
+	base  record      // -json: where the port is (ext, realm, tab, frame)
+	local atomic.Bool // the shell disconnected it
 
 	mu      sync.Mutex
 	backlog []json.RawMessage // received, not yet taken by recv
@@ -130,7 +133,9 @@ func (s *shell) addPort(p *bridge.Port, ext int, how string, byGo bool, rec reco
 		s.mu.Unlock()
 		return pe
 	}
-	pe := &portEntry{n: n, p: p, ext: ext, how: how, byGo: byGo, where: p.String(), wake: make(chan struct{})}
+	rec.Ext = ptr(ext)
+	base := record{Ext: rec.Ext, Realm: rec.Realm, URL: rec.URL, Top: rec.Top, Tab: rec.Tab, Frame: rec.Frame}
+	pe := &portEntry{n: n, p: p, ext: ext, how: how, byGo: byGo, where: p.String(), base: base, wake: make(chan struct{})}
 	s.ports[n] = pe
 	if byGo {
 		s.lastPort = n
@@ -138,7 +143,6 @@ func (s *shell) addPort(p *bridge.Port, ext int, how string, byGo bool, rec reco
 	s.mu.Unlock()
 	if byGo {
 		rec.Kind, rec.Port, rec.Name, rec.How, rec.Sender, rec.ByGo = "open", n, p.Name(), how, p.Sender(), ptr(true)
-		rec.Ext = ptr(ext)
 		text := fmt.Sprintf("port %d %q (%s)", n, p.Name(), how)
 		if snd := p.Sender(); snd != nil {
 			text += " from " + senderText(snd)
@@ -161,8 +165,12 @@ func (s *shell) readPort(pe *portEntry) {
 			pe.wake = make(chan struct{})
 			pe.mu.Unlock()
 			if errors.Is(err, bridge.ErrDisconnected) && pe.byGo {
-				rec := record{Kind: "disconnect", Port: pe.n, Ext: ptr(pe.ext)}
+				rec := pe.base
+				rec.Kind, rec.Port, rec.Local = "disconnect", pe.n, ptr(pe.local.Load())
 				text := fmt.Sprintf("port %d disconnected", pe.n)
+				if pe.local.Load() {
+					text += " (by this end)"
+				}
 				if e := pe.p.Err(); e != nil {
 					rec.Error = portErrText(e)
 					text += ": " + rec.Error
@@ -180,7 +188,9 @@ func (s *shell) readPort(pe *portEntry) {
 		pe.wake = make(chan struct{})
 		pe.mu.Unlock()
 		if pe.byGo {
-			s.out.emit(record{Kind: "message", Port: pe.n, Ext: ptr(pe.ext), Data: m, Outgoing: ptr(false)}, fmt.Sprintf("port %d <- %s", pe.n, m))
+			rec := pe.base
+			rec.Kind, rec.Port, rec.Data, rec.Outgoing = "message", pe.n, m, ptr(false)
+			s.out.emit(rec, fmt.Sprintf("port %d <- %s", pe.n, m))
 		}
 	}
 }
@@ -203,7 +213,7 @@ func (pe *portEntry) recv(ctx context.Context, text string, waiting func()) (jso
 		pe.mu.Unlock()
 		if ended {
 			if err := pe.p.Err(); err != nil {
-				return nil, fmt.Errorf("port %d disconnected before a message came: %w", pe.n, err)
+				return nil, fmt.Errorf("port %d disconnected before a message came: %s", pe.n, portErrText(err))
 			}
 			return nil, fmt.Errorf("port %d disconnected before a message came", pe.n)
 		}
