@@ -322,6 +322,15 @@ func TestHistoryPath(t *testing.T) {
 }
 
 func TestVersion(t *testing.T) {
+	for v, want := range map[version]string{
+		{Version: "v1.2.0", Revision: "0123456789abcdef", Go: "go1.26.8"}:                                                "extbridge v1.2.0 (go1.26.8)",
+		{Version: "(devel)", Revision: "0123456789abcdef", Time: "2026-12-01T09:00:00Z", Modified: true, Go: "go1.26.8"}: "extbridge (devel) 0123456789ab+modified 2026-12-01T09:00:00Z (go1.26.8)",
+		{Version: "(devel)", Go: "go1.26.8"}:                                                                             "extbridge (devel) (go1.26.8)",
+	} {
+		if got := v.String(); got != want {
+			t.Errorf("%+v: %q, want %q", v, got, want)
+		}
+	}
 	v := versionInfo()
 	if v.Version == "" || !strings.HasPrefix(v.String(), "extbridge "+v.Version) || !strings.Contains(v.String(), "go1.") {
 		t.Errorf("version: %+v %q", v, v.String())

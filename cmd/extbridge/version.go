@@ -8,8 +8,9 @@ import (
 )
 
 // version is what `extbridge version` says: the module version when the
-// binary was built by `go install …@version`, else "(devel)" with the VCS
-// revision the build recorded.
+// binary was built by `go install …@version` (or the pseudo-version Go
+// makes from a checkout's commit), else "(devel)" with the VCS revision the
+// build recorded, if any.
 type version struct {
 	Version  string `json:"version"`
 	Revision string `json:"revision,omitempty"`
@@ -42,7 +43,7 @@ func versionInfo() version {
 
 func (v version) String() string {
 	parts := []string{"extbridge", v.Version}
-	if v.Revision != "" {
+	if v.Revision != "" && v.Version == "(devel)" { // a pseudo-version names the revision already
 		rev := v.Revision
 		if len(rev) > 12 {
 			rev = rev[:12]
@@ -52,7 +53,7 @@ func (v version) String() string {
 		}
 		parts = append(parts, rev)
 	}
-	if v.Time != "" {
+	if v.Time != "" && v.Version == "(devel)" {
 		parts = append(parts, v.Time)
 	}
 	return fmt.Sprintf("%s (%s)", strings.Join(parts, " "), v.Go)
