@@ -13,7 +13,9 @@ import (
 
 	"github.com/extbridge/extbridge/driver"
 	"github.com/extbridge/extbridge/internal/bidi"
+	"github.com/extbridge/extbridge/internal/chromium"
 	"github.com/extbridge/extbridge/internal/firefox"
+	"github.com/extbridge/extbridge/internal/leakcheck"
 )
 
 // bareBrowser is a browser started without extbridge, with an extension
@@ -33,7 +35,7 @@ func launchBare(ctx context.Context, kind driver.Kind, ext string) (bareBrowser,
 }
 
 // bareChromium is Debian's Chromium with the flags extbridge uses
-// (driver.ChromiumFlags), started with chromedp and --load-extension.
+// (chromium.Flags), started with chromedp and --load-extension.
 type bareChromium struct {
 	profile     string
 	allocCancel context.CancelFunc
@@ -42,14 +44,14 @@ type bareChromium struct {
 }
 
 func launchBareChromium(ctx context.Context, ext string) (*bareChromium, error) {
-	profile, err := os.MkdirTemp("", driver.TempPrefix()+"bare-")
+	profile, err := os.MkdirTemp("", leakcheck.TempPrefix()+"bare-")
 	if err != nil {
 		return nil, err
 	}
-	opts := append(driver.ChromiumFlags(),
+	opts := append(chromium.Flags(),
 		chromedp.Headless,
 		chromedp.UserDataDir(profile),
-		chromedp.Env(fmt.Sprintf("%s=%d", driver.OwnerEnv, os.Getpid())),
+		chromedp.Env(leakcheck.OwnerValue()),
 		chromedp.CombinedOutput(io.Discard),
 		chromedp.Flag("load-extension", ext),
 	)
@@ -108,7 +110,7 @@ type bareFirefox struct {
 
 func launchBareFirefox(ctx context.Context, ext string) (*bareFirefox, error) {
 	p, err := firefox.Launch(ctx, firefox.Options{
-		Env: []string{fmt.Sprintf("%s=%d", driver.OwnerEnv, os.Getpid())},
+		Env: []string{leakcheck.OwnerValue()},
 	})
 	if err != nil {
 		return nil, err

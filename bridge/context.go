@@ -3,9 +3,9 @@ package bridge
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"sync"
+
+	"github.com/extbridge/extbridge/internal/hub"
 )
 
 // ConnectInfo is the connectInfo of runtime.connect and tabs.connect, plus
@@ -17,33 +17,40 @@ type ConnectInfo struct {
 	IncludeTLSChannelID bool
 }
 
-// Context is one realm of an extension that Go acts in: the background, or
-// the content-script world of one frame of a tab. What Go does through it,
-// the extension sees as done by code in that realm.
+// Context is one realm of an extension that Go acts in: the background, the
+// content-script world of one frame of a tab, or an extension page (a
+// popup, the options page, any page of the extension). What Go does through
+// it, the extension sees as done by code in that realm.
 //
 // A Context is safe for concurrent use.
 type Context struct {
 	ext   *Extension
-	kind  string     // "background" or "content"
-	rc    *realmConn // content: the world it is bound to
-	tab   int
+	kind  RealmKind
+	rc    *realmConn // content, page: the realm it is bound to
+	tab   int        // content, page: the tab (-1: a page not in a tab)
 	frame int
 }
 
 func (c *Context) String() string {
-	if c.kind == "background" {
+	switch c.kind {
+	case RealmBackground:
 		return "the background of " + c.ext.label()
+	case RealmPage:
+		if c.tab < 0 {
+			return fmt.Sprintf("the page %s of %s", c.rc.info.URL, c.ext.label())
+		}
+		return fmt.Sprintf("the page %s of %s in tab %d", c.rc.info.URL, c.ext.label(), c.tab)
 	}
 	return fmt.Sprintf("the content script of %s in tab %d frame %d", c.ext.label(), c.tab, c.frame)
 }
 
 // realm returns the live realm connection: the current background (woken if
-// needed), or the content-script world the Context is bound to.
+// needed), or the content-script world or page the Context is bound to.
 func (c *Context) realm(ctx context.Context) (*realmConn, error) {
-	if c.kind == "background" {
+	if c.kind == RealmBackground {
 		return c.ext.background(ctx)
 	}
-	if err := c.rc.endErr(); err != nil {
+	if err := c.rc.c.Err(); err != nil {
 		return nil, err
 	}
 	return c.rc, nil
@@ -54,14 +61,7 @@ func (c *Context) realm(ctx context.Context) (*realmConn, error) {
 // receives still returns a port; it then ends with the browser's error
 // (see [Port.Err]).
 func (c *Context) Connect(ctx context.Context, info ConnectInfo) (*Port, error) {
-	cmd := map[string]any{"c": "connect", "name": info.Name}
-	if info.ExtensionID != "" {
-		cmd["ext"] = info.ExtensionID
-	}
-	if info.IncludeTLSChannelID {
-		cmd["tls"] = true
-	}
-	return c.open(ctx, "runtime.connect", cmd)
+	return c.open(ctx, HowConnect, hub.Connect{Name: info.Name, Ext: info.ExtensionID, TLS: info.IncludeTLSChannelID})
 }
 
 // TabsConnect opens a port from this realm to the content scripts of a tab
@@ -69,29 +69,33 @@ func (c *Context) Connect(ctx context.Context, info ConnectInfo) (*Port, error) 
 // through one port. It works where tabs.connect exists: the background and
 // extension pages.
 func (c *Context) TabsConnect(ctx context.Context, tabID int, info ConnectInfo) (*Port, error) {
-	cmd := map[string]any{"c": "tconnect", "tab": tabID, "name": info.Name}
-	if info.FrameID != nil {
-		cmd["frame"] = *info.FrameID
-	}
-	return c.open(ctx, "tabs.connect", cmd)
+	return c.open(ctx, HowTabsConnect, hub.TabsConnect{Tab: tabID, Name: info.Name, Frame: info.FrameID})
 }
 
-func (c *Context) open(ctx context.Context, how string, cmd map[string]any) (*Port, error) {
+func (c *Context) open(ctx context.Context, how How, cmd hub.Command) (*Port, error) {
 	rc, err := c.realm(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("failed to %s from %s: %w", how, c, err)
 	}
-	var id int
-	if err := rc.call(ctx, cmd, &id); err != nil {
-		// Cut short after the realm opened the port: nobody will use it.
-		if req, ok := cmd["i"].(int64); ok {
-			if p := rc.takeOpened(req); p != nil {
-				_ = p.Disconnect()
+	// The realm reports the port (open) before its reply. If the call is
+	// cut short after the realm opened it, nobody will use it: close it.
+	orphan := func(ok json.RawMessage) {
+		var id int
+		if json.Unmarshal(ok, &id) == nil {
+			if p := rc.takeOpened(id); p != nil {
+				rc.later(func() { _ = p.Disconnect() })
 			}
 		}
+	}
+	raw, err := rc.c.Call(ctx, cmd, orphan)
+	if err != nil {
 		return nil, fmt.Errorf("failed to %s from %s: %w", how, c, err)
 	}
-	p := rc.takeOpened(cmd["i"].(int64))
+	var id int
+	if err := json.Unmarshal(raw, &id); err != nil {
+		return nil, fmt.Errorf("failed to %s from %s: the bridge answered %s", how, c, raw)
+	}
+	p := rc.takeOpened(id)
 	if p == nil {
 		return nil, fmt.Errorf("failed to %s from %s: the bridge did not report the port", how, c)
 	}
@@ -112,20 +116,17 @@ func (c *Context) Listen(ctx context.Context) (*Listener, error) {
 	if err != nil {
 		return nil, fmt.Errorf("failed to listen in %s: %w", c, err)
 	}
-	l := &Listener{rc: rc, notify: make(chan struct{}, 1), done: make(chan struct{})}
 	rc.mu.Lock()
-	if rc.err != nil {
+	if rc.ended {
 		rc.mu.Unlock()
-		return nil, fmt.Errorf("failed to listen in %s: %w", c, rc.err)
+		return nil, fmt.Errorf("failed to listen in %s: %w", c, rc.c.Err())
 	}
 	rc.nextL++
-	l.id = rc.nextL
+	l := newListener(rc, rc.nextL)
 	rc.listeners[l.id] = l
 	rc.mu.Unlock()
-	if err := rc.call(ctx, map[string]any{"c": "listen", "l": l.id}, nil); err != nil {
-		rc.mu.Lock()
-		delete(rc.listeners, l.id)
-		rc.mu.Unlock()
+	if err := call(ctx, rc, hub.Listen{L: l.id}, nil); err != nil {
+		rc.forgetListener(l.id)
 		// Cut short, the realm may have added the listeners anyway.
 		_ = l.Close()
 		return nil, fmt.Errorf("failed to listen in %s: %w", c, err)
@@ -134,21 +135,28 @@ func (c *Context) Listen(ctx context.Context) (*Listener, error) {
 }
 
 // Eval evaluates a JavaScript expression in this realm, awaits it if it is a
-// promise, and JSON-decodes the value into out (out may be nil). On
-// Chromium the code runs through the DevTools protocol, since Manifest V3
-// forbids eval inside the extension.
+// promise, and JSON-decodes the value into out (out may be nil). The code
+// runs through the browser's own protocol (Chromium: the DevTools protocol;
+// Firefox: the Debugger API and the content script's sandbox), since the
+// extension's content security policy forbids eval in its own pages and
+// worker.
 func (c *Context) Eval(ctx context.Context, js string, out any) error {
 	rc, err := c.realm(ctx)
 	if err != nil {
 		return fmt.Errorf("failed to eval in %s: %w", c, err)
 	}
-	var raw json.RawMessage
-	err = errors.ErrUnsupported
-	if d := c.ext.hub.getDriver(); d != nil {
-		raw, err = d.Eval(ctx, c.ext, c.kind, c.tab, c.frame, rc.info.ID, js)
+	b := c.ext.s.getBrowser()
+	if b == nil {
+		return fmt.Errorf("failed to eval in %s: no browser", c)
 	}
-	if errors.Is(err, errors.ErrUnsupported) {
-		err = rc.call(ctx, map[string]any{"c": "eval", "js": js}, &raw)
+	var raw json.RawMessage
+	switch c.kind {
+	case RealmBackground:
+		raw, err = b.EvalBackground(ctx, c.ext.driverExt(), js)
+	case RealmPage:
+		raw, err = b.EvalPage(ctx, c.ext.driverExt(), c.tab, rc.info.ID, js)
+	default:
+		raw, err = b.EvalContent(ctx, c.ext.driverExt(), c.tab, c.frame, rc.info.ID, js)
 	}
 	if err != nil {
 		return fmt.Errorf("failed to eval in %s: %w", c, err)
@@ -163,105 +171,4 @@ func (c *Context) Eval(ctx context.Context, js string, out any) error {
 		return fmt.Errorf("failed to decode the result of eval in %s: %w", c, err)
 	}
 	return nil
-}
-
-// ErrListenerClosed is returned by [Listener.Accept] after [Listener.Close].
-var ErrListenerClosed = errors.New("extbridge: listener closed")
-
-// Listener receives the ports that connect to a realm, like a
-// runtime.onConnect listener. It is safe for concurrent use.
-type Listener struct {
-	rc     *realmConn
-	id     int
-	notify chan struct{}
-	done   chan struct{}
-
-	mu     sync.Mutex
-	queue  []*Port
-	ended  bool
-	err    error
-	closed bool
-}
-
-func (l *Listener) deliver(p *Port) {
-	l.mu.Lock()
-	if l.ended {
-		l.mu.Unlock()
-		_ = p.Disconnect()
-		return
-	}
-	l.queue = append(l.queue, p)
-	l.mu.Unlock()
-	select {
-	case l.notify <- struct{}{}:
-	default:
-	}
-}
-
-func (l *Listener) end(err error) {
-	l.mu.Lock()
-	if l.ended {
-		l.mu.Unlock()
-		return
-	}
-	l.ended = true
-	l.err = err
-	l.mu.Unlock()
-	close(l.done)
-}
-
-// Accept returns the next port that connected, in order. After the realm
-// goes away or Close, it returns the ports already queued, then an error.
-func (l *Listener) Accept(ctx context.Context) (*Port, error) {
-	for {
-		l.mu.Lock()
-		if len(l.queue) > 0 && !l.closed {
-			p := l.queue[0]
-			l.queue = l.queue[1:]
-			l.mu.Unlock()
-			return p, nil
-		}
-		ended, err, closed := l.ended, l.err, l.closed
-		l.mu.Unlock()
-		if closed {
-			return nil, ErrListenerClosed
-		}
-		if ended {
-			return nil, fmt.Errorf("extbridge: listener ended: %w", err)
-		}
-		select {
-		case <-l.notify:
-		case <-l.done:
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
-	}
-}
-
-// Close removes the listeners from the realm and disconnects the ports that
-// connected but were never accepted. It is idempotent.
-func (l *Listener) Close() error {
-	l.mu.Lock()
-	if l.closed {
-		l.mu.Unlock()
-		return nil
-	}
-	l.closed = true
-	queued := l.queue
-	l.queue = nil
-	l.mu.Unlock()
-	l.end(ErrListenerClosed)
-	l.rc.mu.Lock()
-	delete(l.rc.listeners, l.id)
-	l.rc.mu.Unlock()
-	ctx, cancel := context.WithTimeout(context.Background(), defaultCloseTimeout)
-	defer cancel()
-	err := l.rc.call(ctx, map[string]any{"c": "unlisten", "l": l.id}, nil)
-	for _, p := range queued {
-		_ = p.Disconnect()
-	}
-	if l.rc.endErr() != nil {
-		return nil // the realm is gone, and its listeners with it
-	}
-	return err
 }

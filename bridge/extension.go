@@ -2,18 +2,26 @@ package bridge
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
+	"strings"
 	"sync"
+
+	"github.com/extbridge/extbridge/internal/bridgeinternal"
+	"github.com/extbridge/extbridge/internal/hub"
+	"github.com/extbridge/extbridge/internal/instrument"
+	"github.com/extbridge/extbridge/internal/js"
 )
 
 // Extension is one instrumented extension in a running browser.
 //
 // An Extension is safe for concurrent use. It lives as long as its browser.
 type Extension struct {
-	hub   *Hub
+	s     *session
 	index int
-	in    *instrumented
+	in    *instrument.Result
 
 	mu      sync.Mutex
 	id      string
@@ -25,18 +33,27 @@ type Extension struct {
 	history history
 
 	// watchMu guards watching, the count of open Watches, and orders the
-	// "watch" commands that tell the realms about its changes.
+	// watch frames that tell the realms about its changes.
 	watchMu  sync.Mutex
 	watching int
 }
 
-// Frames that set how soon a realm's bridge reports the extension's own
-// events: within a few milliseconds while a Watch is open, else in larger,
-// rarer batches (see bridge.js, FLUSH_MS and FLUSH_IDLE_MS).
-var (
-	watchOn  = []byte(`{"c":"watch","on":true}`)
-	watchOff = []byte(`{"c":"watch","on":false}`)
-)
+func newExtension(s *session, index int, in *instrument.Result, browser string) *Extension {
+	e := &Extension{
+		s:       s,
+		index:   index,
+		in:      in,
+		content: make(map[string]*realmConn),
+		pages:   make(map[*realmConn]struct{}),
+		changed: make(chan struct{}),
+	}
+	if browser == "chromium" {
+		e.id = in.ChromiumID
+	} else {
+		e.id = in.GeckoID
+	}
+	return e
+}
 
 // setWatching adds d (+1 or -1) to the count of open Watches and, when it
 // goes from 0 to 1 or back, tells every realm.
@@ -48,12 +65,12 @@ func (e *Extension) setWatching(d int) {
 	if (before == 0) == (e.watching == 0) {
 		return
 	}
-	frame := watchOff
+	frame := hub.WatchOff
 	if e.watching > 0 {
-		frame = watchOn
+		frame = hub.WatchOn
 	}
 	for _, rc := range e.realms() {
-		rc.sendControl(frame)
+		rc.c.SendControl(frame)
 	}
 }
 
@@ -62,7 +79,7 @@ func (e *Extension) syncWatch(rc *realmConn) {
 	e.watchMu.Lock()
 	defer e.watchMu.Unlock()
 	if e.watching > 0 {
-		rc.sendControl(watchOn)
+		rc.c.SendControl(hub.WatchOn)
 	}
 }
 
@@ -90,48 +107,6 @@ type Frame struct {
 	URL      string // the frame's document URL
 }
 
-// AddExtension copies the extension folder src to dst, adds the bridge, and
-// registers it with the hub. browser is "chromium" or "firefox". Package
-// driver calls it before the browser starts.
-func (h *Hub) AddExtension(src, dst, browser string) (*Extension, error) {
-	h.mu.Lock()
-	index := len(h.exts)
-	h.mu.Unlock()
-	in, err := instrument(src, dst, instrumentOptions{
-		Browser: browser,
-		Script:  func(realm string) []byte { return h.script(index, realm) },
-	})
-	if err != nil {
-		return nil, err
-	}
-	if c := in.webAccessibleConflict(); c != "" {
-		return nil, fmt.Errorf("failed to instrument %s: %s: the bridge holds a secret and must not be web-accessible", src, c)
-	}
-	e := &Extension{
-		hub:     h,
-		index:   index,
-		in:      in,
-		content: make(map[string]*realmConn),
-		pages:   make(map[*realmConn]struct{}),
-		changed: make(chan struct{}),
-	}
-	if browser == "chromium" {
-		e.id = in.ChromiumID
-	} else {
-		e.id = in.GeckoID
-	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.closed {
-		return nil, errors.New("failed to add an extension: the hub is closed")
-	}
-	if len(h.exts) != index {
-		return nil, errors.New("failed to add an extension: extensions must be added one at a time")
-	}
-	h.exts = append(h.exts, e)
-	return e, nil
-}
-
 // ID is the extension's id: what runtime.id returns in its realms.
 func (e *Extension) ID() string {
 	e.mu.Lock()
@@ -142,19 +117,14 @@ func (e *Extension) ID() string {
 // Name is the extension's name from its manifest.
 func (e *Extension) Name() string { return e.in.Name }
 
-// Dir is the folder of the instrumented copy the browser loaded.
-func (e *Extension) Dir() string { return e.in.Dir }
-
-// Manifest is the manifest of the instrumented copy, as the browser read it.
-func (e *Extension) Manifest() map[string]any { return e.in.Manifest }
-
-// Added lists what the instrumenter added to the copy: the bridge scripts,
-// permissions and host permissions, a gecko id.
+// Added lists what extbridge added to the instrumented copy: the bridge
+// scripts, permissions and host permissions, a gecko id, a background.
 func (e *Extension) Added() []string { return append([]string(nil), e.in.Added...) }
 
-// HasBackground reports whether the extension has a background (service
-// worker, scripts or page) for the browser it runs in.
-func (e *Extension) HasBackground() bool { return e.in.BackgroundKind != "" }
+// hasBackground reports whether the extension has a background for the
+// browser it runs in (every instrumented extension does: one without gets a
+// bridge-only one).
+func (e *Extension) hasBackground() bool { return e.in.BackgroundKind != "" }
 
 func (e *Extension) label() string {
 	if e.in.Name != "" {
@@ -171,14 +141,15 @@ func (e *Extension) broadcastLocked() {
 func (e *Extension) addRealm(rc *realmConn) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if rc.info.RID != "" && rc.info.Realm == "background" {
-		e.id = rc.info.RID
-	}
-	switch rc.info.Realm {
-	case "background":
+	hi := rc.c.Hello()
+	switch rc.info.Kind {
+	case RealmBackground:
+		if hi.RID != "" {
+			e.id = hi.RID
+		}
 		e.bg = rc
-	case "content":
-		e.content[rc.info.ID] = rc
+	case RealmContent:
+		e.content[hi.ID] = rc
 	default:
 		e.pages[rc] = struct{}{}
 	}
@@ -200,17 +171,17 @@ func (e *Extension) removeRealm(rc *realmConn) {
 	}
 }
 
-func (e *Extension) hubClosed() {
+func (e *Extension) sessionClosed() {
 	e.mu.Lock()
-	defer e.mu.Unlock()
 	if !e.closed {
 		e.closed = true
 		close(e.changed)
 	}
+	e.mu.Unlock()
 	e.history.close()
 }
 
-// waitRealm waits until pick finds a realm.
+// waitRealm waits until pick, called with e.mu held, finds a realm.
 func (e *Extension) waitRealm(ctx context.Context, what string, pick func() *realmConn) (*realmConn, error) {
 	for {
 		e.mu.Lock()
@@ -230,31 +201,50 @@ func (e *Extension) waitRealm(ctx context.Context, what string, pick func() *rea
 	}
 }
 
+// driverExt names the extension for the browser driver.
+func (e *Extension) driverExt() bridgeinternal.Extension {
+	return bridgeinternal.Extension{Index: e.index, ID: e.ID()}
+}
+
 // background returns the live background realm, waking it when it sleeps.
 func (e *Extension) background(ctx context.Context) (*realmConn, error) {
-	if !e.HasBackground() {
+	if !e.hasBackground() {
 		return nil, fmt.Errorf("%s has no background script, service worker or page", e.label())
 	}
-	pick := func() *realmConn { return e.bg }
 	e.mu.Lock()
 	rc := e.bg
 	e.mu.Unlock()
 	if rc != nil {
 		return rc, nil
 	}
-	if d := e.hub.getDriver(); d != nil {
-		if err := d.WakeBackground(ctx, e); err != nil {
+	if b := e.s.getBrowser(); b != nil {
+		if err := b.WakeBackground(ctx, e.driverExt()); err != nil {
 			return nil, fmt.Errorf("failed to wake the background of %s: %w", e.label(), err)
 		}
 	}
-	return e.waitRealm(ctx, "the background", pick)
+	return e.waitRealm(ctx, "the background", func() *realmConn { return e.bg })
 }
 
-// WaitBackground waits until the background's bridge is connected, without
-// waking it. Package driver uses it at launch.
-func (e *Extension) WaitBackground(ctx context.Context) error {
-	_, err := e.waitRealm(ctx, "the background", func() *realmConn { return e.bg })
-	return err
+// backgroundCall runs a command in the background realm, waking it, and
+// decodes its result into out (out may be nil).
+func (e *Extension) backgroundCall(ctx context.Context, cmd hub.Command, out any) error {
+	bg, err := e.background(ctx)
+	if err != nil {
+		return err
+	}
+	return call(ctx, bg, cmd, out)
+}
+
+// call runs a command in a realm and decodes its result into out.
+func call(ctx context.Context, rc *realmConn, cmd hub.Command, out any) error {
+	raw, err := rc.c.Call(ctx, cmd, nil)
+	if err != nil {
+		return err
+	}
+	if out != nil {
+		return json.Unmarshal(raw, out)
+	}
+	return nil
 }
 
 // StopBackground stops the extension's background the way the browser does
@@ -269,19 +259,19 @@ func (e *Extension) StopBackground(ctx context.Context) error {
 	if rc == nil {
 		return nil
 	}
-	d := e.hub.getDriver()
-	if d == nil {
+	b := e.s.getBrowser()
+	if b == nil {
 		return fmt.Errorf("failed to stop the background of %s: %w", e.label(), errors.ErrUnsupported)
 	}
 	// The bridge batches the extension's own events for a few
 	// milliseconds; take them before the worker goes, so the history
 	// misses nothing. A failure here only means the realm is already gone.
-	_ = rc.call(ctx, map[string]any{"c": "flush"}, nil)
-	if err := d.StopBackground(ctx, e); err != nil {
+	_ = call(ctx, rc, hub.Flush{}, nil)
+	if err := b.StopBackground(ctx, e.driverExt()); err != nil {
 		return fmt.Errorf("failed to stop the background of %s: %w", e.label(), err)
 	}
 	select {
-	case <-rc.done:
+	case <-rc.c.Done():
 		return nil
 	case <-ctx.Done():
 		return fmt.Errorf("failed to stop the background of %s: %w", e.label(), ctx.Err())
@@ -296,7 +286,7 @@ func (e *Extension) Background(ctx context.Context) (*Context, error) {
 	if _, err := e.background(ctx); err != nil {
 		return nil, err
 	}
-	return &Context{ext: e, kind: "background"}, nil
+	return &Context{ext: e, kind: RealmBackground}, nil
 }
 
 // ContentScript returns the content-script world of the extension in one
@@ -304,19 +294,78 @@ func (e *Extension) Background(ctx context.Context) (*Context, error) {
 // extension's own content scripts run in. If the page predates the bridge,
 // the bridge is injected there first. An unknown tab or frame is an error.
 func (e *Extension) ContentScript(ctx context.Context, tabID, frameID int) (*Context, error) {
-	bg, err := e.background(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("failed to reach the content script in tab %d frame %d: %w", tabID, frameID, err)
-	}
 	var id string
-	if err := bg.call(ctx, map[string]any{"c": "realm", "tab": tabID, "frame": frameID}, &id); err != nil {
+	if err := e.backgroundCall(ctx, hub.LocateRealm{Tab: tabID, Frame: frameID}, &id); err != nil {
 		return nil, fmt.Errorf("failed to reach the content script in tab %d frame %d: %w", tabID, frameID, err)
 	}
 	rc, err := e.waitRealm(ctx, fmt.Sprintf("the content script in tab %d frame %d", tabID, frameID), func() *realmConn { return e.content[id] })
 	if err != nil {
 		return nil, err
 	}
-	return &Context{ext: e, kind: "content", rc: rc, tab: tabID, frame: frameID}, nil
+	rc.located(tabID, frameID)
+	return &Context{ext: e, kind: RealmContent, rc: rc, tab: tabID, frame: frameID}, nil
+}
+
+// Page returns the extension page shown in a tab (one that driver's
+// Browser.OpenPage opened, or that the extension opened itself) as a realm
+// Go acts in, as that page's own code would: Connect and TabsConnect open
+// ports whose sender is the page, Listen receives the ports that connect to
+// it, Eval runs code in it. The Context is bound to that document: when the
+// tab is closed or navigated, its ports end. A tab that does not show a page
+// of this extension is an error.
+func (e *Extension) Page(ctx context.Context, tabID int) (*Context, error) {
+	b := e.s.getBrowser()
+	if b == nil {
+		return nil, fmt.Errorf("failed to reach the page in tab %d: no browser", tabID)
+	}
+	raw, err := b.EvalPage(ctx, e.driverExt(), tabID, "", js.RealmID)
+	var id string
+	if err == nil && (json.Unmarshal(raw, &id) != nil || id == "") {
+		err = fmt.Errorf("tab %d does not show a page of %s", tabID, e.label())
+	}
+	if err != nil {
+		return nil, fmt.Errorf("failed to reach the page in tab %d: %w", tabID, err)
+	}
+	rc, err := e.waitRealm(ctx, fmt.Sprintf("the page in tab %d", tabID), func() *realmConn { return e.pageByID(id) })
+	if err != nil {
+		return nil, err
+	}
+	rc.located(tabID, 0)
+	return &Context{ext: e, kind: RealmPage, rc: rc, tab: tabID}, nil
+}
+
+// pageByID returns the page realm with this id; e.mu is held.
+func (e *Extension) pageByID(id string) *realmConn {
+	for rc := range e.pages {
+		if rc.info.ID == id {
+			return rc
+		}
+	}
+	return nil
+}
+
+// Popup returns the extension's action popup once it is open (after
+// driver's Tab.ClickAction on an action with a default_popup), as a realm Go
+// acts in like [Extension.Page]. It waits for the popup's page to load,
+// bounded by ctx; an extension without a popup is an error.
+func (e *Extension) Popup(ctx context.Context) (*Context, error) {
+	if e.in.Popup == "" {
+		return nil, fmt.Errorf("failed to reach the popup of %s: its manifest has no default_popup", e.label())
+	}
+	suffix := "/" + strings.TrimPrefix(e.in.Popup, "/")
+	rc, err := e.waitRealm(ctx, "the popup", func() *realmConn {
+		for rc := range e.pages {
+			r := rc.realm()
+			if u, err := url.Parse(r.URL); err == nil && u.Path == suffix && r.TabID < 0 {
+				return rc
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &Context{ext: e, kind: RealmPage, rc: rc, tab: -1}, nil
 }
 
 // Frames lists the frames of a tab that the extension can see.
@@ -326,7 +375,7 @@ func (e *Extension) Frames(ctx context.Context, tabID int) ([]Frame, error) {
 		Parent int    `json:"parent"`
 		URL    string `json:"url"`
 	}
-	if err := e.Command(ctx, "frames", map[string]any{"tab": tabID}, &raw); err != nil {
+	if err := e.backgroundCall(ctx, hub.Frames{Tab: tabID}, &raw); err != nil {
 		return nil, fmt.Errorf("failed to list the frames of tab %d: %w", tabID, err)
 	}
 	out := make([]Frame, len(raw))
@@ -334,19 +383,4 @@ func (e *Extension) Frames(ctx context.Context, tabID int) ([]Frame, error) {
 		out[i] = Frame{ID: f.ID, ParentID: f.Parent, URL: f.URL}
 	}
 	return out, nil
-}
-
-// Command runs one bridge command in the background realm and decodes its
-// result into out. It is the door package driver uses for the extension
-// APIs it needs (tabs, debugger targets); programs use the typed methods.
-func (e *Extension) Command(ctx context.Context, cmd string, args map[string]any, out any) error {
-	bg, err := e.background(ctx)
-	if err != nil {
-		return err
-	}
-	m := map[string]any{"c": cmd}
-	for k, v := range args {
-		m[k] = v
-	}
-	return bg.call(ctx, m, out)
 }

@@ -35,13 +35,13 @@ func FuzzWire(f *testing.F) {
 		f.Add([]byte(joinFrames(frames)))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		h, e := newTestHub(t)
+		h, e := newTestSession(t)
 		w, err := e.Watch(context.Background())
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer w.Close()
-		fr := dialRealm(t, h, "background", h.token)
+		fr := dialRealm(t, h, "background", h.hub.Token())
 		for _, frame := range bytes.Split(data, []byte{'\n'}) {
 			if err := fr.ws.Write(context.Background(), websocket.MessageText, frame); err != nil {
 				t.Fatalf("the Hub dropped the realm: %v", err)
@@ -75,7 +75,7 @@ func FuzzWire(f *testing.F) {
 			for m["c"] != "connect" { // e.g. Go disconnecting a fuzzed port
 				m = <-fr.cmds
 			}
-			fr.send(map[string]any{"t": "open", "p": syncPort + 1, "how": "runtime.connect", "name": "after", "go": true, "i": m["i"]})
+			fr.send(map[string]any{"t": "open", "p": syncPort + 1, "how": "runtime.connect", "name": "after", "go": true})
 			fr.send(map[string]any{"t": "r", "i": m["i"], "ok": syncPort + 1})
 		}()
 		p, err := bg.Connect(ctx, ConnectInfo{Name: "after"})
@@ -102,7 +102,7 @@ func FuzzWire(f *testing.F) {
 			select {
 			case <-q.Done():
 			default:
-				t.Fatalf("%s is still open after Hub.Close", q)
+				t.Fatalf("%s is still open after the session closed", q)
 			}
 		}
 	})
@@ -126,16 +126,16 @@ func FuzzWireHello(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		h, e := newTestHub(t)
+		h, e := newTestSession(t)
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		ws, _, err := websocket.Dial(ctx, h.URL(), nil)
+		ws, _, err := websocket.Dial(ctx, h.hub.URL(), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer ws.CloseNow()
 		// The fuzzer may use the real token: "TOKEN" stands for it.
-		hello := bytes.ReplaceAll(data, []byte("TOKEN"), []byte(h.token))
+		hello := bytes.ReplaceAll(data, []byte("TOKEN"), []byte(h.hub.Token()))
 		if err := ws.Write(ctx, websocket.MessageText, hello); err != nil {
 			t.Fatal(err)
 		}
@@ -144,14 +144,14 @@ func FuzzWireHello(f *testing.F) {
 			Token string `json:"token"`
 			Ext   int    `json:"ext"`
 		}
-		valid := json.Unmarshal(hello, &hi) == nil && hi.T == "hello" && hi.Token == h.token && hi.Ext == 0
+		valid := json.Unmarshal(hello, &hi) == nil && hi.T == "hello" && hi.Token == h.hub.Token() && hi.Ext == 0
 		if !valid {
 			if _, _, err := ws.Read(ctx); websocket.CloseStatus(err) != websocket.StatusPolicyViolation {
 				t.Fatalf("hello %q: read = %v, want the connection refused", hello, err)
 			}
 		}
 		// The real bridge still gets in, whatever came before.
-		real := dialRealm(t, h, "background", h.token)
+		real := dialRealm(t, h, "background", h.hub.Token())
 		_ = real
 		if _, err := e.Background(ctx); err != nil {
 			t.Fatal(err)

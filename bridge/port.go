@@ -7,25 +7,10 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/extbridge/extbridge/internal/hub"
+	"github.com/extbridge/extbridge/internal/queue"
 )
-
-// ErrDisconnected is returned by [Port.Recv] once the port has ended and
-// every message that arrived before the end has been received, and by
-// [Port.PostMessage] on a port that has ended.
-var ErrDisconnected = errors.New("extbridge: port disconnected")
-
-// DisconnectError is the error of a port that ended with an error: the
-// browser's own message (Chrome's runtime.lastError, Firefox's port.error),
-// or why extbridge lost the realm that held the port.
-type DisconnectError struct {
-	Message string
-	cause   error
-}
-
-func (e *DisconnectError) Error() string { return "extbridge: port disconnected: " + e.Message }
-
-// Unwrap returns the cause when extbridge ended the port itself.
-func (e *DisconnectError) Unwrap() error { return e.cause }
 
 // MessageSender is runtime.MessageSender: who opened a port, as the browser
 // reports it to the receiving end.
@@ -52,40 +37,54 @@ type TabInfo struct {
 
 // Port mirrors one end of a live runtime.Port in a realm of the extension.
 //
-// A Port is safe for concurrent use, except that one goroutine at a time
-// calls Recv. Messages that arrive are queued in order without limit, so a
-// slow reader never stalls the wire or other ports. After the port ends,
-// Recv still returns the queued messages, then [ErrDisconnected].
+// A Port is safe for concurrent use; several goroutines may call Recv, and
+// each message goes to one of them.
+//
+// What a port queues depends on who reads it. A port Go opened
+// ([Context.Connect], [Context.TabsConnect]) or accepted ([Listener.Accept])
+// queues every message it receives, in order and without limit, so nothing
+// is lost and a slow reader never stalls the wire or other ports. A port of
+// the extension's own code that Go has only seen on a [Watch] keeps the
+// last [WatchedPortBuffer] bytes it received (at least one message), so that
+// a Watch left running over a busy extension stays bounded; its first Recv
+// makes it queue without limit from then on, and [Port.Dropped] says how
+// many messages it dropped before that. After the port ends, Recv still
+// returns the queued messages, then [ErrDisconnected].
 type Port struct {
 	rc     *realmConn
 	id     int
 	name   string
 	sender *MessageSender
-	how    string
+	how    How
+	queue  *queue.Queue[json.RawMessage]
 
-	done chan struct{}
-
-	mu      sync.Mutex
-	claimed bool // Go reads it: queue what arrives
-	queue   []json.RawMessage
-	notify  chan struct{}
-	ended   bool
-	err     error
-	postErr error
+	mu       sync.Mutex
+	mode     portMode
+	buffered int // bytes queued while watched
+	dropped  int
+	err      error
+	postErr  error
 }
 
-func newPort(rc *realmConn, id int, name string, sender *MessageSender) *Port {
-	return &Port{
-		rc:     rc,
-		id:     id,
-		name:   name,
-		sender: sender,
-		done:   make(chan struct{}),
-		notify: make(chan struct{}, 1),
-	}
+// portMode says what a port queues.
+type portMode int
+
+const (
+	portUnread  portMode = iota // nobody can read it yet: nothing is queued
+	portWatched                 // a Watch returned it: a bounded buffer
+	portRead                    // Go reads it: everything is queued
+)
+
+// WatchedPortBuffer bounds what a port that Go has only seen on a [Watch]
+// keeps before its first [Port.Recv].
+const WatchedPortBuffer = 1 << 20
+
+func newPort(rc *realmConn, id int, name string, sender *MessageSender, how How) *Port {
+	return &Port{rc: rc, id: id, name: name, sender: sender, how: how, queue: queue.New[json.RawMessage](0)}
 }
 
-// Name is the port's name, as given to runtime.connect or tabs.connect.
+// Name is the port's name, as given to runtime.connect or tabs.connect (a
+// native port: the host's name).
 func (p *Port) Name() string { return p.name }
 
 // Sender is the port's runtime.MessageSender. It is nil where the JS port
@@ -97,38 +96,67 @@ func (p *Port) String() string {
 	return fmt.Sprintf("port %q (%s) in %s", p.name, p.how, p.rc.describe())
 }
 
-// claim makes the port queue the messages it receives from now on.
-func (p *Port) claim() {
+// read makes the port queue everything it receives from now on.
+func (p *Port) read() {
 	p.mu.Lock()
-	p.claimed = true
+	p.mode = portRead
+	p.mu.Unlock()
+}
+
+// watched starts the bounded buffer of a port a Watch returned.
+func (p *Port) watched() {
+	p.mu.Lock()
+	if p.mode == portUnread {
+		p.mode = portWatched
+	}
 	p.mu.Unlock()
 }
 
 func (p *Port) deliver(d json.RawMessage) {
 	p.mu.Lock()
-	if !p.claimed || p.ended {
-		p.mu.Unlock()
+	defer p.mu.Unlock()
+	switch p.mode {
+	case portUnread:
+		return
+	case portRead:
+		p.queue.Push(d)
 		return
 	}
-	p.queue = append(p.queue, d)
-	p.mu.Unlock()
-	select {
-	case p.notify <- struct{}{}:
-	default:
+	if !p.queue.Push(d) {
+		return
 	}
+	p.buffered += len(d)
+	for p.buffered > WatchedPortBuffer && p.queue.Len() > 1 {
+		old, _ := p.queue.TryPop()
+		p.buffered -= len(old)
+		p.dropped++
+	}
+}
+
+// Dropped is how many messages the port dropped because Go had only seen it
+// on a Watch and had not called Recv yet (see [WatchedPortBuffer]).
+func (p *Port) Dropped() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.dropped
 }
 
 // finish ends the port once, with err (nil for a clean end).
 func (p *Port) finish(err error) {
 	p.mu.Lock()
-	if p.ended {
-		p.mu.Unlock()
-		return
+	if p.queue.Close(ErrDisconnected) {
+		p.err = err
 	}
-	p.ended = true
-	p.err = err
 	p.mu.Unlock()
-	close(p.done)
+}
+
+func (p *Port) ended() bool {
+	select {
+	case <-p.queue.Done():
+		return true
+	default:
+		return false
+	}
 }
 
 func (p *Port) setPostErr(err error) {
@@ -154,25 +182,25 @@ func (p *Port) PostMessage(ctx context.Context, msg any) error {
 	return p.postRaw(ctx, data)
 }
 
+// maxMessage is the largest message PostMessage sends: Chromium's limit for
+// extension messages.
+const maxMessage = 64 << 20
+
 func (p *Port) postRaw(ctx context.Context, data json.RawMessage) error {
 	if len(data) > maxMessage {
 		return fmt.Errorf("failed to post on %s: the message is %d bytes, more than the %d the browser accepts", p, len(data), maxMessage)
 	}
 	p.mu.Lock()
-	ended, perr := p.ended, p.postErr
+	perr := p.postErr
 	p.postErr = nil
 	p.mu.Unlock()
 	if perr != nil {
 		return fmt.Errorf("failed to post on %s: the browser refused an earlier message: %w", p, perr)
 	}
-	if ended {
+	if p.ended() {
 		return ErrDisconnected
 	}
-	frame := make([]byte, 0, len(data)+32)
-	frame = fmt.Appendf(frame, `{"c":"post","p":%d,"d":`, p.id)
-	frame = append(frame, data...)
-	frame = append(frame, '}')
-	if err := p.rc.send(ctx, frame); err != nil {
+	if err := p.rc.c.Send(ctx, hub.EncodePost(p.id, data)); err != nil {
 		if ctx.Err() != nil {
 			return err
 		}
@@ -181,58 +209,29 @@ func (p *Port) postRaw(ctx context.Context, data json.RawMessage) error {
 	return nil
 }
 
-// defaultCloseTimeout bounds the clean-up calls of Disconnect and Close
-// methods, which take no context.
-const defaultCloseTimeout = 5 * time.Second
-
-// maxMessage is the largest message PostMessage sends: Chromium's limit for
-// extension messages.
-const maxMessage = 64 << 20
+// closeTimeout bounds the clean-up calls of Disconnect and Close methods,
+// which take no context.
+const closeTimeout = 5 * time.Second
 
 // Recv returns the next message the port received, in order. It blocks until
 // one arrives, the port ends ([ErrDisconnected] once the queue is empty) or
 // ctx ends; a Recv cut short by ctx leaves the port open.
 func (p *Port) Recv(ctx context.Context) (json.RawMessage, error) {
-	p.claim()
-	for {
-		p.mu.Lock()
-		if len(p.queue) > 0 {
-			m := p.queue[0]
-			p.queue[0] = nil
-			p.queue = p.queue[1:]
-			p.mu.Unlock()
-			return m, nil
-		}
-		ended := p.ended
-		p.mu.Unlock()
-		if ended {
-			return nil, ErrDisconnected
-		}
-		select {
-		case <-p.notify:
-		case <-p.done:
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
-	}
+	p.read()
+	return p.queue.Pop(ctx)
 }
 
 // Disconnect disconnects the port, as port.disconnect does: the other end's
 // onDisconnect fires; this end's does not, so Err stays nil. It is
 // idempotent.
 func (p *Port) Disconnect() error {
-	p.mu.Lock()
-	if p.ended {
-		p.mu.Unlock()
+	if p.ended() {
 		return nil
 	}
-	p.mu.Unlock()
-	ctx, cancel := context.WithTimeout(context.Background(), defaultCloseTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
 	defer cancel()
-	err := p.rc.send(ctx, fmt.Appendf(nil, `{"c":"disc","p":%d}`, p.id))
-	p.rc.mu.Lock()
-	delete(p.rc.ports, p.id)
-	p.rc.mu.Unlock()
+	err := p.rc.c.Send(ctx, hub.EncodeDisconnect(p.id))
+	p.rc.forgetPort(p)
 	p.finish(nil)
 	if err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		// The realm is gone, so the port is gone too: nothing is left to do.
@@ -243,7 +242,7 @@ func (p *Port) Disconnect() error {
 
 // Done is closed when either end disconnects or the realm that holds the
 // port goes away.
-func (p *Port) Done() <-chan struct{} { return p.done }
+func (p *Port) Done() <-chan struct{} { return p.queue.Done() }
 
 // Err is nil while the port is open and after a clean disconnect; after an
 // error it is a [*DisconnectError] with the browser's message.

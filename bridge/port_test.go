@@ -1,7 +1,6 @@
 package bridge
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -12,6 +11,9 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+
+	"github.com/extbridge/extbridge/internal/hub"
+	"github.com/extbridge/extbridge/internal/instrument"
 )
 
 // fakeRealm plays a bridge realm over a real loopback WebSocket to a Hub,
@@ -25,34 +27,27 @@ type fakeRealm struct {
 	next int
 }
 
-func newTestHub(t *testing.T) (*Hub, *Extension) {
+func newTestSession(t *testing.T) (*session, *Extension) {
 	t.Helper()
-	h, err := NewHub(HubOptions{})
+	s, err := newSession(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &Extension{
-		hub:     h,
-		in:      &instrumented{Name: "fake", BackgroundKind: "service_worker"},
-		id:      "fakeid",
-		content: map[string]*realmConn{},
-		pages:   map[*realmConn]struct{}{},
-		changed: make(chan struct{}),
-	}
-	h.exts = append(h.exts, e)
-	t.Cleanup(func() { h.Close() })
-	return h, e
+	e := newExtension(s, 0, &instrument.Result{Name: "fake", BackgroundKind: "service_worker", ChromiumID: "fakeid"}, "chromium")
+	s.exts = append(s.exts, e)
+	t.Cleanup(func() { s.Close() })
+	return s, e
 }
 
-func dialRealm(t *testing.T, h *Hub, realm, token string) *fakeRealm {
+func dialRealm(t *testing.T, h *session, realm, token string) *fakeRealm {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	ws, _, err := websocket.Dial(ctx, h.URL(), nil)
+	ws, _, err := websocket.Dial(ctx, h.hub.URL(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ws.SetReadLimit(maxFrame)
+	ws.SetReadLimit(hub.MaxFrame)
 	f := &fakeRealm{t: t, ws: ws, cmds: make(chan map[string]any, 4096), done: make(chan struct{})}
 	f.send(map[string]any{"t": "hello", "token": token, "ext": 0, "realm": realm, "id": "realm-" + realm, "url": "https://example.test/", "top": true, "rid": "fakeid"})
 	go func() {
@@ -77,6 +72,11 @@ func dialRealm(t *testing.T, h *Hub, realm, token string) *fakeRealm {
 				batch = append(batch, m)
 			}
 			for _, m := range batch {
+				if a, ok := m["a"].(map[string]any); ok { // a call's arguments, flattened for the tests
+					for k, v := range a {
+						m[k] = v
+					}
+				}
 				f.cmds <- m
 			}
 		}
@@ -119,15 +119,15 @@ func (f *fakeRealm) serveConnect() int {
 	f.next++
 	id := f.next
 	f.mu.Unlock()
-	f.send(map[string]any{"t": "open", "p": id, "how": "runtime.connect", "name": m["name"], "go": true, "i": m["i"]})
+	f.send(map[string]any{"t": "open", "p": id, "how": "runtime.connect", "name": m["name"], "go": true})
 	f.send(map[string]any{"t": "r", "i": m["i"], "ok": id})
 	return id
 }
 
-func setupPort(t *testing.T) (*Hub, *Extension, *fakeRealm, *Port) {
+func setupPort(t *testing.T) (*session, *Extension, *fakeRealm, *Port) {
 	t.Helper()
-	h, e := newTestHub(t)
-	f := dialRealm(t, h, "background", h.token)
+	h, e := newTestSession(t)
+	f := dialRealm(t, h, "background", h.hub.Token())
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	bg, err := e.Background(ctx)
@@ -301,10 +301,10 @@ func TestConcurrentPosts(t *testing.T) {
 }
 
 func TestBadTokenRejected(t *testing.T) {
-	h, e := newTestHub(t)
+	h, e := newTestSession(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	ws, _, err := websocket.Dial(ctx, h.URL(), nil)
+	ws, _, err := websocket.Dial(ctx, h.hub.URL(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -324,8 +324,8 @@ func TestBadTokenRejected(t *testing.T) {
 }
 
 func TestListenerAcceptAndClose(t *testing.T) {
-	h, e := newTestHub(t)
-	f := dialRealm(t, h, "background", h.token)
+	h, e := newTestSession(t)
+	f := dialRealm(t, h, "background", h.hub.Token())
 	ctx := testCtx(t)
 	bg, err := e.Background(ctx)
 	if err != nil {
@@ -379,8 +379,8 @@ func TestListenerAcceptAndClose(t *testing.T) {
 }
 
 func TestWatchHistoryAndOverflow(t *testing.T) {
-	h, e := newTestHub(t)
-	f := dialRealm(t, h, "content", h.token)
+	h, e := newTestSession(t)
+	f := dialRealm(t, h, "content", h.hub.Token())
 	f.send(map[string]any{"t": "open", "p": 1, "how": "runtime.connect", "name": "early"})
 	f.send(map[string]any{"t": "out", "p": 1, "d": "first"})
 	ctx := testCtx(t)
@@ -468,68 +468,11 @@ func TestBatchedEvents(t *testing.T) {
 	}
 }
 
-// parsePortMessage agrees with encoding/json on every frame it accepts, and
-// leaves the rest to it.
-func TestParsePortMessage(t *testing.T) {
-	for _, c := range []struct {
-		in   string
-		ok   bool
-		t    string
-		p    int
-		data string
-	}{
-		{`{"t":"msg","p":1,"d":1}`, true, "msg", 1, `1`},
-		{`{"t":"out","p":123456789,"d":{"a":[1,"}"]}}`, true, "out", 123456789, `{"a":[1,"}"]}`},
-		{`{"t":"msg","p":7,"d":null}`, true, "msg", 7, `null`},
-		{`{"t":"msg","p":1234567890,"d":1}`, false, "", 0, ""}, // too many digits
-		{`{"t":"msg","p":01,"d":1}`, false, "", 0, ""},
-		{`{"t":"msg","p":-1,"d":1}`, false, "", 0, ""},
-		{`{"t":"msg","p":1,"d":}`, false, "", 0, ""},
-		{`{"t":"msg","p":1,"d":1,"x":2}`, false, "", 0, ""},
-		{`{"t":"msg","p":1,"d":{"a":1},"x":2}`, false, "", 0, ""},
-		{`{"t":"disc","p":1,"e":""}`, false, "", 0, ""},
-		{`{"t":"msg","p":1}`, false, "", 0, ""},
-		{`{"t":"msg"`, false, "", 0, ""},
-		{``, false, "", 0, ""},
-	} {
-		typ, p, d, ok := parsePortMessage([]byte(c.in))
-		if ok != c.ok || typ != c.t || p != c.p || string(d) != c.data {
-			t.Errorf("parsePortMessage(%s) = %q, %d, %s, %v; want %q, %d, %s, %v", c.in, typ, p, d, ok, c.t, c.p, c.data, c.ok)
-		}
-	}
-}
-
-func FuzzParsePortMessage(f *testing.F) {
-	f.Add([]byte(`{"t":"msg","p":1,"d":1}`))
-	f.Add([]byte(`{"t":"out","p":2,"d":{"a":"}"}}`))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		typ, p, d, ok := parsePortMessage(data)
-		if !ok {
-			return
-		}
-		var f frameIn
-		if err := json.Unmarshal(data, &f); err != nil {
-			t.Fatalf("accepted %q, which encoding/json rejects: %v", data, err)
-		}
-		if f.T != typ || f.P != p || !bytes.Equal(compact(t, f.D), compact(t, d)) {
-			t.Fatalf("%q: got %q %d %s, encoding/json %q %d %s", data, typ, p, d, f.T, f.P, f.D)
-		}
-	})
-}
-
-func compact(t *testing.T, b []byte) []byte {
-	var out bytes.Buffer
-	if err := json.Compact(&out, b); err != nil {
-		t.Fatal(err)
-	}
-	return out.Bytes()
-}
-
 // The realms hear when the first Watch opens and the last one closes, and a
 // realm that connects while one is open hears it too.
 func TestWatchModeCommands(t *testing.T) {
-	h, e := newTestHub(t)
-	bg := dialRealm(t, h, "background", h.token)
+	h, e := newTestSession(t)
+	bg := dialRealm(t, h, "background", h.hub.Token())
 	waitFor := func(f *fakeRealm, on bool) {
 		t.Helper()
 		m := f.cmd()
@@ -544,7 +487,7 @@ func TestWatchModeCommands(t *testing.T) {
 	}
 	waitFor(bg, true)
 	w2, _ := e.Watch(ctx) // the second one says nothing
-	cs := dialRealm(t, h, "content", h.token)
+	cs := dialRealm(t, h, "content", h.hub.Token())
 	waitFor(cs, true)
 	w1.Close()
 	w1.Close()

@@ -1,10 +1,11 @@
 // Package driver launches a real Chromium or Firefox with instrumented
-// extensions and controls it: tabs, frames, the service worker, shutdown.
+// extensions and controls it: tabs, the extension's background, shutdown.
 //
 // Entry points: [Launch] starts a browser; [Browser.Extensions] gives the
 // [bridge.Extension] values to act in; [Browser.NewTab] opens a tab;
 // [Browser.Close] ends it all. Chromium is driven over the DevTools protocol
-// (chromedp, pipe transport), Firefox over WebDriver BiDi.
+// (chromedp, pipe transport; internal/chromium), Firefox over WebDriver
+// BiDi (internal/firefox).
 package driver
 
 import (
@@ -14,11 +15,16 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sync"
 
 	"github.com/extbridge/extbridge/bridge"
+	"github.com/extbridge/extbridge/internal/bridgeinternal"
+	"github.com/extbridge/extbridge/internal/browserbin"
+	"github.com/extbridge/extbridge/internal/chromium"
+	"github.com/extbridge/extbridge/internal/driverinternal"
+	"github.com/extbridge/extbridge/internal/firefox"
+	"github.com/extbridge/extbridge/internal/leakcheck"
 )
 
 // Kind names a browser.
@@ -42,82 +48,42 @@ type Options struct {
 	Logger     *slog.Logger
 }
 
+// ErrBrowserNotFound is wrapped by the error of a Launch that found no
+// browser binary; the error says how to install one.
+var ErrBrowserNotFound = errors.New("browser not found")
+
+// notFound is a browserbin error that matches ErrBrowserNotFound.
+type notFound struct{ err error }
+
+func (e *notFound) Error() string        { return e.err.Error() }
+func (e *notFound) Unwrap() error        { return e.err }
+func (e *notFound) Is(target error) bool { return target == ErrBrowserNotFound }
+
 // Browser is a running browser with its instrumented extensions.
 //
 // A Browser is safe for concurrent use. Close ends the browser process
 // tree, every port and realm, and removes every temporary folder.
 type Browser struct {
-	kind   Kind
-	root   string // temp dir: profile and extension copies
-	hub    *bridge.Hub
-	exts   []*bridge.Extension
-	logger *slog.Logger
-	impl   browserImpl
+	kind    Kind
+	root    string // temp dir: profile and extension copies
+	session bridgeinternal.Session
+	exts    []*bridge.Extension
+	facts   []bridgeinternal.Facts
+	logger  *slog.Logger
+	impl    browserImpl
 
 	closeOnce sync.Once
 	closeErr  error
 }
 
-// browserImpl is what each browser's protocol does.
+// browserImpl is what each browser's protocol does: internal/chromium and
+// internal/firefox, behind the adapters in impl.go.
 type browserImpl interface {
-	bridge.Driver
-	newTab(ctx context.Context, url string) (*Tab, error)
-	closeTab(ctx context.Context, t *Tab) error
-	clickAction(ctx context.Context, e *bridge.Extension, t *Tab) error
-	close() error
-}
-
-// Tab is a browser tab.
-type Tab struct {
-	b      *Browser
-	id     int
-	handle string // CDP target id or BiDi browsing context id
-	closed bool
-	mu     sync.Mutex
-	extra  any
-}
-
-// ID is the tabs.Tab id the extension sees for this tab.
-func (t *Tab) ID() int { return t.id }
-
-// Close closes the tab. It is idempotent.
-func (t *Tab) Close(ctx context.Context) error {
-	t.mu.Lock()
-	if t.closed {
-		t.mu.Unlock()
-		return nil
-	}
-	t.closed = true
-	t.mu.Unlock()
-	return t.b.impl.closeTab(ctx, t)
-}
-
-// screenshotter is a browserImpl that can capture a tab.
-type screenshotter interface {
-	screenshot(ctx context.Context, t *Tab) ([]byte, error)
-}
-
-// Screenshot captures the visible part of the tab as a PNG.
-func (t *Tab) Screenshot(ctx context.Context) ([]byte, error) {
-	s, ok := t.b.impl.(screenshotter)
-	if !ok {
-		return nil, fmt.Errorf("failed to capture tab %d: %w", t.id, errors.ErrUnsupported)
-	}
-	png, err := s.screenshot(ctx, t)
-	if err != nil {
-		return nil, fmt.Errorf("failed to capture tab %d: %w", t.id, err)
-	}
-	return png, nil
-}
-
-// ClickAction clicks the extension's toolbar button (its action or
-// browserAction) with this tab active, so the extension's
-// action.onClicked listeners run with this tab.
-func (t *Tab) ClickAction(ctx context.Context, e *bridge.Extension) error {
-	if err := t.b.impl.clickAction(ctx, e, t); err != nil {
-		return fmt.Errorf("failed to click the action of %s: %w", e.Name(), err)
-	}
-	return nil
+	bridgeinternal.Browser
+	openTab(ctx context.Context, url string) (tabImpl, error)
+	openPage(ctx context.Context, url string) (tabImpl, error)
+	PageURL(extID, path string) string
+	Close() error
 }
 
 // Launch starts a browser with the extensions in opts.Extensions, each
@@ -128,7 +94,12 @@ func Launch(ctx context.Context, opts Options) (_ *Browser, err error) {
 	if opts.Browser == "" {
 		opts.Browser = Chromium
 	}
-	if opts.Browser != Chromium && opts.Browser != Firefox {
+	spec := browserbin.Chromium
+	switch opts.Browser {
+	case Chromium:
+	case Firefox:
+		spec = browserbin.Firefox
+	default:
 		return nil, fmt.Errorf("failed to launch: unknown browser %q (want %q or %q)", opts.Browser, Chromium, Firefox)
 	}
 	logger := opts.Logger
@@ -142,21 +113,21 @@ func Launch(ctx context.Context, opts Options) (_ *Browser, err error) {
 			return nil, fmt.Errorf("failed to launch: extension %s is not a folder", dir)
 		}
 	}
-	bin, err := findBinary(opts.Browser, opts.BinaryPath)
+	bin, err := browserbin.Find(spec, opts.BinaryPath)
 	if err != nil {
-		return nil, err
+		return nil, &notFound{err}
 	}
 	logger.Info("found browser", "browser", string(opts.Browser), "path", bin)
-	root, err := os.MkdirTemp("", TempPrefix())
+	root, err := os.MkdirTemp("", leakcheck.TempPrefix())
 	if err != nil {
 		return nil, fmt.Errorf("failed to make a temporary folder: %w", err)
 	}
-	hub, err := bridge.NewHub(bridge.HubOptions{Logger: logger})
+	session, err := bridgeinternal.NewSession(logger)
 	if err != nil {
 		os.RemoveAll(root)
 		return nil, err
 	}
-	b := &Browser{kind: opts.Browser, root: root, hub: hub, logger: logger}
+	b := &Browser{kind: opts.Browser, root: root, session: session, logger: logger}
 	defer func() {
 		if err != nil {
 			b.Close()
@@ -165,38 +136,51 @@ func Launch(ctx context.Context, opts Options) (_ *Browser, err error) {
 	var dirs []string
 	for i, src := range opts.Extensions {
 		dst := filepath.Join(root, fmt.Sprintf("ext-%d", i))
-		e, err := hub.AddExtension(src, dst, string(opts.Browser))
+		e, facts, err := session.AddExtension(src, dst, string(opts.Browser))
 		if err != nil {
 			return nil, err
 		}
-		b.exts = append(b.exts, e)
+		b.exts = append(b.exts, e.(*bridge.Extension))
+		b.facts = append(b.facts, facts)
 		dirs = append(dirs, dst)
-		logger.Info("instrumented extension", "name", e.Name(), "dir", dst)
+		logger.Info("instrumented extension", "name", facts.Name, "dir", dst)
 	}
-	var impl browserImpl
+	onExit := func() { session.Shutdown(bridge.ErrBrowserExited) }
+	env := []string{leakcheck.OwnerValue()}
 	switch opts.Browser {
 	case Chromium:
-		var c *chromium
-		if c, err = launchChromium(ctx, b, bin, opts, dirs); err == nil {
-			impl = c
+		profile := filepath.Join(root, "profile")
+		if err := os.Mkdir(profile, 0o700); err != nil {
+			return nil, fmt.Errorf("failed to make a profile folder: %w", err)
 		}
+		c, err := chromium.Launch(ctx, chromium.Options{
+			Binary: bin, Profile: profile, Headful: opts.Headful, Args: opts.Args, Env: env, Stderr: opts.Stderr,
+			ExtensionDirs: dirs, Extensions: b.facts, Session: session, OnExit: onExit,
+		})
+		if err != nil {
+			return nil, err
+		}
+		b.impl = chromiumImpl{c}
 	case Firefox:
-		impl, err = launchFirefox(ctx, b, bin, opts, dirs)
+		f, err := firefox.Open(ctx, firefox.BrowserOptions{
+			Binary: bin, Headful: opts.Headful, Args: opts.Args, Env: env, Stderr: opts.Stderr, TempDir: root,
+			ExtensionDirs: dirs, Extensions: b.facts, OnExit: onExit,
+		})
+		if err != nil {
+			return nil, err
+		}
+		b.impl = firefoxImpl{f}
 	}
-	if err != nil {
-		return nil, err
-	}
-	b.impl = impl
-	hub.SetDriver(b.impl)
+	session.SetBrowser(b.impl)
 	logger.Info("browser started", "browser", string(opts.Browser))
-	for _, e := range b.exts {
-		if !e.HasBackground() {
+	for _, f := range b.facts {
+		if !f.HasBackground {
 			continue
 		}
-		if err := e.WaitBackground(ctx); err != nil {
-			return nil, fmt.Errorf("failed to launch: the bridge in the background of %s did not connect: %w", e.Name(), err)
+		if err := session.WaitBackground(ctx, f.Index); err != nil {
+			return nil, fmt.Errorf("failed to launch: the bridge in the background of %s did not connect: %w", f.Name, err)
 		}
-		logger.Info("background connected", "name", e.Name())
+		logger.Info("background connected", "name", f.Name)
 	}
 	return b, nil
 }
@@ -211,11 +195,11 @@ func (b *Browser) Extensions() []*bridge.Extension {
 
 // NewTab opens a tab at url and returns once the page has loaded.
 func (b *Browser) NewTab(ctx context.Context, url string) (*Tab, error) {
-	t, err := b.impl.newTab(ctx, url)
+	t, err := b.impl.openTab(ctx, url)
 	if err != nil {
 		return nil, fmt.Errorf("failed to open a tab at %s: %w", url, err)
 	}
-	return t, nil
+	return &Tab{b: b, impl: t}, nil
 }
 
 // Close ends the browser: every port ends with an error, the process tree is
@@ -223,12 +207,12 @@ func (b *Browser) NewTab(ctx context.Context, url string) (*Tab, error) {
 // idempotent and safe to call from several goroutines.
 func (b *Browser) Close() error {
 	b.closeOnce.Do(func() {
-		b.hub.Shutdown(errors.New("the browser was closed"))
+		b.session.Shutdown(bridge.ErrBrowserClosed)
 		var errs []error
 		if b.impl != nil {
-			errs = append(errs, b.impl.close())
+			errs = append(errs, b.impl.Close())
 		}
-		errs = append(errs, b.hub.Close())
+		errs = append(errs, b.session.Close())
 		if err := os.RemoveAll(b.root); err != nil {
 			errs = append(errs, fmt.Errorf("failed to remove %s: %w", b.root, err))
 		}
@@ -237,47 +221,6 @@ func (b *Browser) Close() error {
 	return b.closeErr
 }
 
-// anyBackground returns an extension with a background, for the commands
-// that need the extension APIs (tab ids).
-func (b *Browser) anyBackground() *bridge.Extension {
-	for _, e := range b.exts {
-		if e.HasBackground() {
-			return e
-		}
-	}
-	return nil
-}
-
-// OwnerEnv is set in the environment of every browser Launch starts, to the
-// launching process's pid, so leak checks can find browsers that outlive
-// Close (see drivertest.Leaks).
-const OwnerEnv = "EXTBRIDGE_OWNER"
-
-// TempPrefix is the name prefix of the temporary folders of this process's
-// launches: "extbridge-<pid>-".
-func TempPrefix() string { return fmt.Sprintf("extbridge-%d-", os.Getpid()) }
-
-// findBinary resolves the browser binary: the option, then the env
-// variable, then PATH.
-func findBinary(kind Kind, path string) (string, error) {
-	env, names, pkg := "EXTBRIDGE_CHROMIUM", []string{"chromium", "chromium-browser", "google-chrome"}, "chromium"
-	if kind == Firefox {
-		env, names, pkg = "EXTBRIDGE_FIREFOX", []string{"firefox-esr", "firefox"}, "firefox-esr"
-	}
-	if path == "" {
-		path = os.Getenv(env)
-	}
-	if path != "" {
-		p, err := exec.LookPath(path)
-		if err != nil {
-			return "", fmt.Errorf("failed to find %s at %q: %w", kind, path, err)
-		}
-		return p, nil
-	}
-	for _, n := range names {
-		if p, err := exec.LookPath(n); err == nil {
-			return p, nil
-		}
-	}
-	return "", fmt.Errorf("failed to find %s: none of %v is on PATH; install it with `apt-get install %s` or set %s", kind, names, pkg, env)
+func init() {
+	driverinternal.Root = func(b any) string { return b.(*Browser).root }
 }

@@ -18,7 +18,8 @@ import (
 
 	"github.com/extbridge/extbridge/bridge"
 	"github.com/extbridge/extbridge/driver"
-	"github.com/extbridge/extbridge/driver/drivertest"
+	"github.com/extbridge/extbridge/internal/driverinternal"
+	"github.com/extbridge/extbridge/internal/leakcheck"
 )
 
 // ffExtension is a small MV3 extension with an event page, an action and a
@@ -72,13 +73,13 @@ func launchFirefoxWith(t *testing.T, files map[string]string) (*driver.Browser, 
 	if os.Getenv("EXTBRIDGE_FIREFOX_LOG") != "" {
 		opts.Stderr = os.Stderr
 	}
-	before := drivertest.TempDirs()
+	before := leakcheck.TempDirs()
 	b, err := driver.Launch(ctx, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	pid, profile := firefoxChild(t)
-	root := filepath.Dir(b.Extensions()[0].Dir())
+	root := driverinternal.Root(b)
 	t.Cleanup(func() {
 		if err := b.Close(); err != nil {
 			t.Errorf("Close: %v", err)
@@ -94,7 +95,7 @@ func launchFirefoxWith(t *testing.T, files map[string]string) (*driver.Browser, 
 				t.Errorf("%s is still there after Close: %v", d, err)
 			}
 		}
-		if leaks := drivertest.Leaks(before); leaks != "" {
+		if leaks := leakcheck.Report(before); leaks != "" {
 			t.Errorf("leaks after Close:\n%s", leaks)
 		}
 	})

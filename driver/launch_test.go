@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/extbridge/extbridge/driver"
-	"github.com/extbridge/extbridge/driver/drivertest"
+	"github.com/extbridge/extbridge/internal/leakcheck"
 )
 
 // Bad input fails fast, with a message that names the problem, and leaves
@@ -36,7 +36,7 @@ func TestLaunchBadInput(t *testing.T) {
 		{"no binary", driver.Options{BinaryPath: "/nonexistent/chromium"}, []string{"/nonexistent/chromium"}},
 		{"no firefox binary", driver.Options{Browser: driver.Firefox, BinaryPath: "/nonexistent/firefox"}, []string{"/nonexistent/firefox"}},
 	}
-	before := drivertest.TempDirs()
+	before := leakcheck.TempDirs()
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			b, err := driver.Launch(context.Background(), c.opts)
@@ -51,7 +51,7 @@ func TestLaunchBadInput(t *testing.T) {
 			}
 		})
 	}
-	if l := drivertest.Leaks(before); l != "" {
+	if l := leakcheck.Report(before); l != "" {
 		t.Errorf("a failed Launch left:\n%s", l)
 	}
 }

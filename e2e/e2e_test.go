@@ -17,7 +17,7 @@ import (
 )
 
 // The fixtures every shared browser loads, in this order.
-var fixtureNames = []string{"pingpong", "tabsconnect", "multiport", "nolistener", "echo"}
+var fixtureNames = []string{"pingpong", "tabsconnect", "multiport", "nolistener", "echo", "extpages"}
 
 var (
 	fixtureDirs []string
@@ -123,7 +123,7 @@ func post(t *testing.T, p *bridge.Port, msg any) {
 }
 
 // inRealm accepts message events in a realm kind on a port with this name.
-func inRealm(kind, portName string, outgoing bool, pattern string) func(bridge.Event) bool {
+func inRealm(kind bridge.RealmKind, portName string, outgoing bool, pattern string) func(bridge.Event) bool {
 	var pat any
 	if err := json.Unmarshal([]byte(pattern), &pat); err != nil {
 		panic(err)

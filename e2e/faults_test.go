@@ -16,6 +16,8 @@ import (
 	"github.com/extbridge/extbridge/bridge"
 	"github.com/extbridge/extbridge/driver"
 	"github.com/extbridge/extbridge/driver/drivertest"
+	"github.com/extbridge/extbridge/internal/driverinternal"
+	"github.com/extbridge/extbridge/internal/leakcheck"
 )
 
 // Faults: each test ends with every affected Port done, with an error that
@@ -46,12 +48,12 @@ func expectEnded(t *testing.T, what string, p *bridge.Port, cause string) {
 }
 
 // browserPID finds the main process of b: a child of this process that
-// carries driver.OwnerEnv with our pid and has b's temporary folder on its
+// carries leakcheck.OwnerEnv with our pid and has b's temporary folder on its
 // command line.
 func browserPID(t *testing.T, b *driver.Browser) int {
 	t.Helper()
-	root := filepath.Dir(b.Extensions()[0].Dir())
-	marker := []byte(fmt.Sprintf("%s=%d\x00", driver.OwnerEnv, os.Getpid()))
+	root := driverinternal.Root(b)
+	marker := []byte(leakcheck.OwnerValue() + "\x00")
 	dirs, _ := filepath.Glob("/proc/[0-9]*")
 	var found []int
 	for _, d := range dirs {

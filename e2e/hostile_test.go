@@ -17,6 +17,7 @@ import (
 	"github.com/extbridge/extbridge/driver"
 	"github.com/extbridge/extbridge/driver/drivertest"
 	"github.com/extbridge/extbridge/extfixtures"
+	"github.com/extbridge/extbridge/internal/driverinternal"
 )
 
 // rejections counts the Hub's "rejected a wire connection" log records.
@@ -87,7 +88,7 @@ func TestHostilePage(t *testing.T) {
 		drivertest.RecvMatch(t, before, `"before"`)
 
 		// What the attacker is assumed to know: the port and the origin.
-		js, err := os.ReadFile(filepath.Join(echo.Dir(), "__extbridge", "content.js"))
+		js, err := os.ReadFile(filepath.Join(driverinternal.Root(b), "ext-0", "__extbridge", "content.js"))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -10,12 +10,11 @@ import (
 
 // extItem is an extension in the -json result of exts and status.
 type extItem struct {
-	Ext        int      `json:"ext"`
-	Name       string   `json:"name"`
-	ID         string   `json:"id"`
-	Background bool     `json:"background"`
-	Added      []string `json:"added"`
-	Watched    bool     `json:"watched"`
+	Ext     int      `json:"ext"`
+	Name    string   `json:"name"`
+	ID      string   `json:"id"`
+	Added   []string `json:"added"`
+	Watched bool     `json:"watched"`
 }
 
 // extItems lists the extensions; long adds what each copy added.
@@ -30,15 +29,12 @@ func (s *shell) extItems(long bool) ([]extItem, string) {
 	}
 	s.mu.Unlock()
 	for i, e := range s.exts() {
-		items = append(items, extItem{Ext: i, Name: e.Name(), ID: e.ID(), Background: e.HasBackground(), Added: nonNil(e.Added()), Watched: watched[i]})
+		items = append(items, extItem{Ext: i, Name: e.Name(), ID: e.ID(), Added: nonNil(e.Added()), Watched: watched[i]})
 		mark := " "
 		if i == cur {
 			mark = "*"
 		}
 		fmt.Fprintf(&b, "%s%d: %s id %s", mark, i, e.Name(), e.ID())
-		if !e.HasBackground() {
-			b.WriteString(" (no background of its own)")
-		}
 		if watched[i] {
 			b.WriteString(" (watched)")
 		}

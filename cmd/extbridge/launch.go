@@ -13,6 +13,7 @@ import (
 
 	"github.com/extbridge/extbridge/driver"
 	"github.com/extbridge/extbridge/extfixtures"
+	"github.com/extbridge/extbridge/internal/leakcheck"
 )
 
 // stringList is a repeatable flag.
@@ -79,7 +80,7 @@ func (c *common) launch(ctx context.Context, stderr io.Writer) (*launched, error
 	l := &launched{url: c.url, progress: newProgress(stderr, c.verbose || isTerminal(stderr))}
 	dirs := append([]string(nil), c.exts...)
 	if len(c.fixtures) > 0 {
-		tmp, err := os.MkdirTemp("", driver.TempPrefix()+"cli-") // found by the leak checks, like the driver's
+		tmp, err := os.MkdirTemp("", leakcheck.TempPrefix()+"cli-") // found by the leak checks, like the driver's
 		if err != nil {
 			return nil, fmt.Errorf("failed to make a folder for the fixtures: %w", err)
 		}

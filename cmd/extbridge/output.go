@@ -54,14 +54,17 @@ func stamp(t time.Time) string { return t.Format(time.RFC3339Nano) }
 func eventRecord(ev bridge.Event, ext, port int) record {
 	r := record{Time: stamp(ev.Time), Kind: string(ev.Kind), Ext: ptr(ext), Port: port}
 	if ev.Kind != bridge.EventOverflow {
-		r.Realm, r.URL = ev.Realm.Kind, ev.Realm.URL
-		if ev.Realm.Kind == "content" {
+		r.Realm, r.URL = string(ev.Realm.Kind), ev.Realm.URL
+		if ev.Realm.Kind == bridge.RealmContent {
 			r.Top = ptr(ev.Realm.Top)
+		}
+		if ev.Realm.TabID >= 0 {
+			r.Tab, r.Frame = ptr(ev.Realm.TabID), ptr(ev.Realm.FrameID)
 		}
 	}
 	switch ev.Kind {
 	case bridge.EventOpen:
-		r.Name, r.How, r.Sender, r.ByGo = ev.Name, ev.How, ev.Sender, ptr(ev.ByGo)
+		r.Name, r.How, r.Sender, r.ByGo = ev.Name, string(ev.How), ev.Sender, ptr(ev.ByGo)
 		if r.Name == "" && ev.Port != nil {
 			r.Name = ev.Port.Name()
 		}
@@ -75,7 +78,7 @@ func eventRecord(ev bridge.Event, ext, port int) record {
 	case bridge.EventOverflow:
 		r.Dropped = ev.Dropped
 	case bridge.EventLog:
-		r.Level, r.Text = ev.Level, ev.Text
+		r.Level, r.Text = string(ev.Level), ev.Text
 	}
 	return r
 }
@@ -84,8 +87,8 @@ func eventRecord(ev bridge.Event, ext, port int) record {
 // with the port's id in this run, after the extension's name (label) when
 // there are several.
 func eventText(ev bridge.Event, label string, port int) string {
-	where := ev.Realm.Kind
-	if ev.Realm.Kind != "background" && ev.Realm.URL != "" {
+	where := string(ev.Realm.Kind)
+	if ev.Realm.Kind != bridge.RealmBackground && ev.Realm.URL != "" {
 		where += " " + ev.Realm.URL
 	}
 	name := ""

@@ -17,7 +17,7 @@ import (
 
 	"github.com/creack/pty"
 
-	"github.com/extbridge/extbridge/driver"
+	"github.com/extbridge/extbridge/internal/leakcheck"
 )
 
 // The tests in this file run the real CLI as a child process: the test
@@ -222,7 +222,7 @@ func (c *cli) stderr() string {
 // process, not its children).
 func checkChildLeaks(t *testing.T, pid int) {
 	t.Helper()
-	marker := []byte(fmt.Sprintf("%s=%d\x00", driver.OwnerEnv, pid))
+	marker := []byte(fmt.Sprintf("%s=%d\x00", leakcheck.OwnerEnv, pid))
 	procs, _ := filepath.Glob("/proc/[0-9]*")
 	for _, d := range procs {
 		env, err := os.ReadFile(filepath.Join(d, "environ"))

@@ -307,7 +307,7 @@ func (s *shell) watchExt(i int) error {
 			if ev.Port != nil {
 				n, _ = s.portID(ev.Port)
 				if ev.Kind == bridge.EventOpen {
-					s.addPort(ev.Port, i, ev.How, false, record{})
+					s.addPort(ev.Port, i, string(ev.How), false, record{})
 				}
 			}
 			s.out.emit(eventRecord(ev, i, n), eventText(ev, label(len(s.exts()), e.Name()), n))

@@ -256,13 +256,13 @@ func TestJSONOutput(t *testing.T) {
 		ev   bridge.Event
 		want string
 	}{
-		{bridge.Event{Time: when, Kind: bridge.EventOpen, Realm: bridge.Realm{Kind: "background", URL: "chrome-extension://abc/sw.js"}, How: "onConnect", Name: "n", Sender: sender},
+		{bridge.Event{Time: when, Kind: bridge.EventOpen, Realm: bridge.Realm{Kind: "background", URL: "chrome-extension://abc/sw.js", TabID: -1, FrameID: -1}, How: "onConnect", Name: "n", Sender: sender},
 			`{"time":"2026-12-01T09:00:00Z","kind":"open","ext":1,"realm":"background","url":"chrome-extension://abc/sw.js","port":4,"name":"n","how":"onConnect","sender":{"id":"abc","url":"http://p/","frameId":0,"tab":{"id":3,"index":0,"windowId":0,"active":false}},"byGo":false}`},
-		{bridge.Event{Time: when, Kind: bridge.EventMessage, Realm: bridge.Realm{Kind: "content", URL: "http://p/", Top: true}, Data: json.RawMessage(`{"a":1}`)},
-			`{"time":"2026-12-01T09:00:00Z","kind":"message","ext":1,"realm":"content","url":"http://p/","top":true,"port":4,"data":{"a":1},"outgoing":false}`},
-		{bridge.Event{Time: when, Kind: bridge.EventDisconnect, Realm: bridge.Realm{Kind: "page", URL: "chrome-extension://abc/popup.html"}, Err: &bridge.DisconnectError{Message: "gone"}, Local: true},
+		{bridge.Event{Time: when, Kind: bridge.EventMessage, Realm: bridge.Realm{Kind: "content", URL: "http://p/", Top: true, TabID: 3, FrameID: 0}, Data: json.RawMessage(`{"a":1}`)},
+			`{"time":"2026-12-01T09:00:00Z","kind":"message","ext":1,"realm":"content","url":"http://p/","top":true,"tab":3,"frame":0,"port":4,"data":{"a":1},"outgoing":false}`},
+		{bridge.Event{Time: when, Kind: bridge.EventDisconnect, Realm: bridge.Realm{Kind: "page", URL: "chrome-extension://abc/popup.html", TabID: -1, FrameID: -1}, Err: &bridge.DisconnectError{Message: "gone"}, Local: true},
 			`{"time":"2026-12-01T09:00:00Z","kind":"disconnect","ext":1,"realm":"page","url":"chrome-extension://abc/popup.html","port":4,"error":"gone","local":true}`},
-		{bridge.Event{Time: when, Kind: bridge.EventLog, Realm: bridge.Realm{Kind: "background"}, Level: "warn", Text: "careful"},
+		{bridge.Event{Time: when, Kind: bridge.EventLog, Realm: bridge.Realm{Kind: "background", TabID: -1, FrameID: -1}, Level: "warn", Text: "careful"},
 			`{"time":"2026-12-01T09:00:00Z","kind":"log","ext":1,"realm":"background","port":4,"level":"warn","text":"careful"}`},
 		{bridge.Event{Time: when, Kind: bridge.EventOverflow, Dropped: 12},
 			`{"time":"2026-12-01T09:00:00Z","kind":"overflow","ext":1,"port":4,"dropped":12}`},

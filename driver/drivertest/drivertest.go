@@ -30,12 +30,25 @@ import (
 // Timeout bounds every wait of the helpers, and each Launch.
 var Timeout = 30 * time.Second
 
-var browsersFlag = flag.String("extbridge.browser", "", "comma-separated browsers to test: chromium,firefox (default: env EXTBRIDGE_BROWSERS, else both)")
+// browsersFlag is the -extbridge.browser flag; [Main] registers it, so that
+// only test binaries that use drivertest have it.
+var browsersFlag *string
 
-// Browsers returns the browsers to test: the -extbridge.browser flag, else
-// the EXTBRIDGE_BROWSERS environment variable, else Chromium and Firefox.
+// registerFlags adds drivertest's flags to the command line, once.
+func registerFlags() {
+	if browsersFlag == nil && flag.Lookup("extbridge.browser") == nil {
+		browsersFlag = flag.String("extbridge.browser", "", "comma-separated browsers to test: chromium,firefox (default: env EXTBRIDGE_BROWSERS, else both)")
+	}
+}
+
+// Browsers returns the browsers to test: the -extbridge.browser flag (in a
+// test binary whose TestMain is [Main] or [RunMain]), else the
+// EXTBRIDGE_BROWSERS environment variable, else Chromium and Firefox.
 func Browsers() []driver.Kind {
-	v := *browsersFlag
+	v := ""
+	if browsersFlag != nil {
+		v = *browsersFlag
+	}
 	if v == "" {
 		v = os.Getenv("EXTBRIDGE_BROWSERS")
 	}
@@ -92,7 +105,7 @@ func launch(opts driver.Options) (*driver.Browser, error) {
 	defer cancel()
 	b, err := driver.Launch(ctx, opts)
 	if err != nil {
-		if strings.Contains(err.Error(), "failed to find") {
+		if errors.Is(err, driver.ErrBrowserNotFound) {
 			return nil, fmt.Errorf("%v\n%s is needed for this test: %s", err, kind, installHint(kind))
 		}
 		return nil, err
@@ -135,8 +148,8 @@ func Shared(t testing.TB, opts driver.Options) *driver.Browser {
 	return sb.b
 }
 
-// CloseShared closes every browser [Shared] launched. [Main] calls it.
-func CloseShared() error {
+// closeShared closes every browser [Shared] launched. [Main] calls it.
+func closeShared() error {
 	shared.Lock()
 	defer shared.Unlock()
 	var errs []error
@@ -152,13 +165,14 @@ func CloseShared() error {
 // NewTab opens a tab at url and closes it when the test ends.
 func NewTab(t testing.TB, b *driver.Browser, url string) *driver.Tab {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), Timeout)
+	ctx, cancel := context.WithTimeout(t.Context(), Timeout)
 	defer cancel()
 	tab, err := b.NewTab(ctx, url)
 	if err != nil {
 		t.Fatalf("drivertest: %v", err)
 	}
 	t.Cleanup(func() {
+		// The test's own context has ended by now.
 		ctx, cancel := context.WithTimeout(context.Background(), Timeout)
 		defer cancel()
 		_ = tab.Close(ctx)
@@ -167,9 +181,10 @@ func NewTab(t testing.TB, b *driver.Browser, url string) *driver.Tab {
 	return tab
 }
 
-// Context returns a context bounded by [Timeout] that ends with the test.
+// Context returns the test's context (t.Context), bounded by [Timeout].
+// It ends when the test does, before its Cleanup functions run.
 func Context(t testing.TB) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), Timeout)
+	ctx, cancel := context.WithTimeout(t.Context(), Timeout)
 	t.Cleanup(cancel)
 	return ctx
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/extbridge/extbridge/driver"
 	"github.com/extbridge/extbridge/driver/drivertest"
 	"github.com/extbridge/extbridge/extfixtures"
+	"github.com/extbridge/extbridge/internal/leakcheck"
 )
 
 func TestMain(m *testing.M) { drivertest.Main(m) }
@@ -20,19 +21,19 @@ func TestMain(m *testing.M) { drivertest.Main(m) }
 // The leak check must see a browser that was not closed, and nothing once
 // it is.
 func TestLeaksSeesAnUnclosedBrowser(t *testing.T) {
-	before := drivertest.TempDirs()
+	before := leakcheck.TempDirs()
 	b, err := driver.Launch(context.Background(), driver.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	leaks := drivertest.Leaks(before)
+	leaks := leakcheck.Report(before)
 	if err := b.Close(); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(leaks, "processes:") || !strings.Contains(leaks, "temporary folder:") {
 		t.Errorf("an open browser is not reported as a leak:\n%s", leaks)
 	}
-	if l := drivertest.Leaks(before); l != "" {
+	if l := leakcheck.Report(before); l != "" {
 		t.Errorf("leaks after Close:\n%s", l)
 	}
 }
@@ -77,6 +78,8 @@ func TestFailingExpectationShowsTraffic(t *testing.T) {
 		"traffic.txt",
 		`-> "first"`,
 		"tab-",
+		"tabs:",
+		"/index.html\n",
 	} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("the failure output lacks %q:\n%s", want, out)

@@ -74,26 +74,23 @@ func recvWhere(t testing.TB, p *bridge.Port, what string, pred func(json.RawMess
 
 // ExpectDisconnect waits until p ends. With errContains empty the end must
 // be clean (the other end called disconnect); otherwise the port's error
-// must contain errContains. Messages still queued are listed on failure.
+// must contain errContains. It receives what arrives meanwhile, and lists it
+// on failure.
 func ExpectDisconnect(t testing.TB, p *bridge.Port, errContains string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), Timeout)
 	defer cancel()
-	select {
-	case <-p.Done():
-	case <-ctx.Done():
-		var seen []json.RawMessage
-		for {
-			c, cancel := context.WithCancel(context.Background())
-			cancel()
-			m, err := p.Recv(c)
-			if err != nil {
-				break
-			}
-			seen = append(seen, m)
+	var seen []json.RawMessage
+	for {
+		m, err := p.Recv(ctx)
+		if errors.Is(err, bridge.ErrDisconnected) {
+			break
 		}
-		t.Fatalf("drivertest: %s did not disconnect within %s\n%s", p, Timeout, listSeen(seen))
-		return
+		if err != nil {
+			t.Fatalf("drivertest: %s did not disconnect within %s\n%s", p, Timeout, listSeen(seen))
+			return
+		}
+		seen = append(seen, m)
 	}
 	err := p.Err()
 	switch {

@@ -11,12 +11,13 @@ import (
 	"time"
 
 	"github.com/extbridge/extbridge/internal/bidi"
+	"github.com/extbridge/extbridge/internal/browserbin"
 	"github.com/extbridge/extbridge/internal/firefox"
 )
 
 // TestFirefox runs the typed commands against a real firefox-esr.
 func TestFirefox(t *testing.T) {
-	if _, err := firefox.FindBinary(""); err != nil {
+	if _, err := browserbin.Find(browserbin.Firefox, ""); err != nil {
 		t.Fatalf("this test needs a real Firefox: %v", err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)

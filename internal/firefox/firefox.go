@@ -11,7 +11,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -26,6 +25,7 @@ import (
 	"time"
 
 	"github.com/extbridge/extbridge/internal/bidi"
+	"github.com/extbridge/extbridge/internal/browserbin"
 )
 
 // Options configure [Launch]. The zero value starts a headless Firefox found
@@ -77,33 +77,10 @@ type Process struct {
 
 var listenRE = regexp.MustCompile(`WebDriver BiDi listening on (ws://\S+)`)
 
-// FindBinary returns the Firefox executable that [Launch] uses for path: path
-// itself when it is not empty, else $EXTBRIDGE_FIREFOX, else firefox-esr or
-// firefox on the PATH.
-func FindBinary(path string) (string, error) {
-	if path == "" {
-		path = os.Getenv("EXTBRIDGE_FIREFOX")
-	}
-	if path != "" {
-		p, err := exec.LookPath(path)
-		if err != nil {
-			return "", fmt.Errorf("failed to find the Firefox binary %q: %w", path, err)
-		}
-		return p, nil
-	}
-	for _, name := range []string{"firefox-esr", "firefox"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p, nil
-		}
-	}
-	return "", errors.New("failed to find Firefox: neither firefox-esr nor firefox is on the PATH " +
-		"(install it with `apt-get install firefox-esr`, or set EXTBRIDGE_FIREFOX)")
-}
-
 // Launch starts Firefox and a BiDi session on it. The context bounds only the
 // start: once Launch returns, the browser runs until [Process.Close].
 func Launch(ctx context.Context, opts Options) (_ *Process, err error) {
-	bin, err := FindBinary(opts.BinaryPath)
+	bin, err := browserbin.Find(browserbin.Firefox, opts.BinaryPath)
 	if err != nil {
 		return nil, err
 	}

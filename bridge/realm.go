@@ -1,0 +1,245 @@
+package bridge
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/extbridge/extbridge/internal/hub"
+)
+
+// realmConn is one bridge realm's connection: it turns the realm's frames
+// into the state of the ports and listeners that live in it. It is the
+// connection's [hub.Handler].
+type realmConn struct {
+	s    *session
+	ext  *Extension
+	c    *hub.Conn
+	info Realm
+
+	mu        sync.Mutex
+	ports     map[int]*Port
+	opened    map[int]*Port // ports Go opened, until the call that opened them takes them
+	listeners map[int]*Listener
+	nextL     int
+	ended     bool
+}
+
+func newRealmConn(s *session, e *Extension, c *hub.Conn) *realmConn {
+	hi := c.Hello()
+	info := Realm{Kind: RealmKind(hi.Realm), URL: hi.URL, Top: hi.Top, ID: hi.ID, TabID: -1, FrameID: -1}
+	if hi.Tab != nil {
+		info.TabID = *hi.Tab
+	}
+	if hi.Frame != nil {
+		info.FrameID = *hi.Frame
+	} else if hi.Top && info.Kind != RealmBackground {
+		info.FrameID = 0
+	}
+	return &realmConn{
+		s:         s,
+		ext:       e,
+		c:         c,
+		info:      info,
+		ports:     make(map[int]*Port),
+		opened:    make(map[int]*Port),
+		listeners: make(map[int]*Listener),
+	}
+}
+
+// describe names the realm for error messages.
+func (rc *realmConn) describe() string {
+	switch rc.info.Kind {
+	case RealmBackground:
+		return "the background of " + rc.ext.label()
+	case RealmContent:
+		return fmt.Sprintf("the content script of %s in %s", rc.ext.label(), rc.info.URL)
+	default:
+		return fmt.Sprintf("the extension page %s", rc.info.URL)
+	}
+}
+
+// realm is the realm's identity as events carry it.
+func (rc *realmConn) realm() Realm {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	return rc.info
+}
+
+// located records the tab and frame of a content realm, once Go learns them.
+func (rc *realmConn) located(tab, frame int) {
+	rc.mu.Lock()
+	rc.info.TabID, rc.info.FrameID = tab, frame
+	rc.mu.Unlock()
+}
+
+func (rc *realmConn) port(id int) *Port {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	return rc.ports[id]
+}
+
+func (rc *realmConn) forgetPort(p *Port) {
+	rc.mu.Lock()
+	if rc.ports[p.id] == p {
+		delete(rc.ports, p.id)
+	}
+	delete(rc.opened, p.id)
+	rc.mu.Unlock()
+}
+
+// takeOpened returns the port Go opened with this id.
+func (rc *realmConn) takeOpened(id int) *Port {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	p := rc.opened[id]
+	delete(rc.opened, id)
+	return p
+}
+
+func (rc *realmConn) forgetListener(id int) {
+	rc.mu.Lock()
+	delete(rc.listeners, id)
+	rc.mu.Unlock()
+}
+
+// later runs f off the read loop, for what may block on the wire.
+func (rc *realmConn) later(f func()) {
+	rc.s.wg.Add(1)
+	go func() {
+		defer rc.s.wg.Done()
+		f()
+	}()
+}
+
+// Frame handles one frame of the realm, on its read loop.
+func (rc *realmConn) Frame(f *hub.Frame) {
+	switch f.T {
+	case hub.FrameOpen:
+		var sender *MessageSender
+		if len(f.Sender) > 0 && string(f.Sender) != "null" {
+			sender = new(MessageSender)
+			if err := json.Unmarshal(f.Sender, sender); err != nil {
+				sender = nil
+			}
+		}
+		p := newPort(rc, f.P, f.Name, sender, How(f.How))
+		if f.Go {
+			p.mode = portRead // before any message can arrive
+		}
+		rc.mu.Lock()
+		old := rc.ports[f.P]
+		rc.ports[f.P] = p
+		if f.Go {
+			rc.opened[f.P] = p
+		}
+		rc.mu.Unlock()
+		if old != nil { // a bridge never reuses an id; end the old port rather than lose it
+			old.finish(&DisconnectError{Message: fmt.Sprintf("the bridge reused port id %d", f.P)})
+		}
+		rc.ext.record(Event{Kind: EventOpen, Realm: rc.realm(), Port: p, How: How(f.How), Name: f.Name, Sender: sender, ByGo: f.Go})
+	case hub.FrameMessage:
+		if p := rc.port(f.P); p != nil {
+			d := f.D
+			if len(d) == 0 {
+				d = json.RawMessage("null")
+			}
+			p.deliver(d)
+			rc.ext.record(Event{Kind: EventMessage, Realm: rc.realm(), Port: p, Data: d})
+		}
+	case hub.FrameOut:
+		if p := rc.port(f.P); p != nil {
+			rc.ext.record(Event{Kind: EventMessage, Realm: rc.realm(), Port: p, Data: f.D, Outgoing: true})
+		}
+	case hub.FrameDisconnect:
+		rc.mu.Lock()
+		p := rc.ports[f.P]
+		delete(rc.ports, f.P)
+		rc.mu.Unlock()
+		if p != nil {
+			var err error
+			if f.E != "" {
+				err = &DisconnectError{Message: f.E}
+			}
+			p.finish(err)
+			rc.ext.record(Event{Kind: EventDisconnect, Realm: rc.realm(), Port: p, Err: err, Local: f.Self})
+		}
+	case hub.FrameLog:
+		rc.ext.record(Event{Kind: EventLog, Realm: rc.realm(), Level: LogLevel(f.Level), Text: f.Text})
+	case hub.FramePostError:
+		if p := rc.port(f.P); p != nil {
+			p.setPostErr(&DisconnectError{Message: f.E})
+		}
+	case hub.FrameAccept:
+		rc.mu.Lock()
+		l := rc.listeners[f.L]
+		p := rc.ports[f.P]
+		rc.mu.Unlock()
+		switch {
+		case l != nil && p != nil:
+			p.read()
+			l.deliver(p)
+		case p != nil:
+			// The listener was closed while the port was on its way: no one
+			// will accept it, so it must not stay open in the realm.
+			rc.later(func() { _ = p.Disconnect() })
+		}
+	}
+}
+
+// Ended ends every port and listener of the realm: the connection ended
+// with cause. It returns the error the realm's ports and calls report.
+func (rc *realmConn) Ended(cause error) error {
+	err := rc.closeCause(cause)
+	rc.mu.Lock()
+	rc.ended = true
+	ports := rc.ports
+	rc.ports = map[int]*Port{}
+	rc.opened = map[int]*Port{}
+	listeners := rc.listeners
+	rc.listeners = map[int]*Listener{}
+	rc.mu.Unlock()
+
+	// The extension forgets the realm before anyone waiting on it wakes, so
+	// Background never hands out a realm that has ended.
+	rc.ext.removeRealm(rc)
+	realm := rc.realm()
+	for _, p := range ports {
+		de := &DisconnectError{Message: err.Error(), cause: err}
+		p.finish(de)
+		rc.ext.record(Event{Kind: EventDisconnect, Realm: realm, Port: p, Err: de})
+	}
+	for _, l := range listeners {
+		l.end(err)
+	}
+	return err
+}
+
+// closeCause says why a realm's wire closed: the browser's death, else
+// with a close frame the realm going away by itself, else a broken
+// connection. A cause Go gave (Shutdown, Close) is kept as it is.
+func (rc *realmConn) closeCause(cause error) error {
+	var we *hub.WireError
+	if !errors.As(cause, &we) {
+		return cause
+	}
+	var what string
+	switch rc.info.Kind {
+	case RealmBackground:
+		what = "stopped (the service worker or background page ended)"
+	case RealmContent:
+		what = "went away (the page was closed, navigated or its frame removed)"
+	default:
+		what = "closed"
+	}
+	// The realm may have gone with the whole browser (its network process
+	// may still send a close frame as it dies). Then say that.
+	if rc.s.browserExited() {
+		return ErrBrowserExited
+	}
+	if hub.Clean(cause) {
+		return fmt.Errorf("%s %s", rc.describe(), what)
+	}
+	return fmt.Errorf("%s %s: %w", rc.describe(), what, we.Err)
+}

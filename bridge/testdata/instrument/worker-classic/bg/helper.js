@@ -1,1 +1,0 @@
-self.log = (m) => console.log(m);

@@ -1,2 +1,0 @@
-importScripts("helper.js");
-self.log("classic worker started");

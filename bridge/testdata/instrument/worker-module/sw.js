@@ -1,2 +1,0 @@
-import { hello } from "./lib.js";
-hello();

@@ -1,0 +1,274 @@
+// Package chromium drives Chromium over the DevTools protocol (chromedp and
+// cdproto, pipe transport) for package driver: the launch, tabs, the
+// extension's service worker, Eval, the action click.
+package chromium
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	cdpbrowser "github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/cdp"
+	cdpext "github.com/chromedp/cdproto/extensions"
+	cdplog "github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/target"
+	"github.com/chromedp/chromedp"
+
+	"github.com/extbridge/extbridge/internal/bridgeinternal"
+)
+
+// Flags are the flags every launch gets: quiet on a closed network, no
+// first-run UI, no sandbox (extbridge may run as root), and extensions
+// enabled (chromedp's defaults disable them). The benchmarks' floor starts
+// its bare browser with the same flags.
+func Flags() []chromedp.ExecAllocatorOption {
+	return []chromedp.ExecAllocatorOption{
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-background-timer-throttling", true),
+		chromedp.Flag("disable-backgrounding-occluded-windows", true),
+		chromedp.Flag("disable-renderer-backgrounding", true),
+		chromedp.Flag("disable-breakpad", true),
+		chromedp.Flag("disable-client-side-phishing-detection", true),
+		chromedp.Flag("disable-default-apps", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.Flag("disable-hang-monitor", true),
+		chromedp.Flag("disable-ipc-flooding-protection", true),
+		chromedp.Flag("disable-popup-blocking", true),
+		chromedp.Flag("disable-prompt-on-repost", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-features", "Translate,DisableLoadExtensionCommandLineSwitch,MediaRouter,OptimizationHints"),
+		chromedp.Flag("metrics-recording-only", true),
+		chromedp.Flag("safebrowsing-disable-auto-update", true),
+		chromedp.Flag("password-store", "basic"),
+		chromedp.Flag("use-mock-keychain", true),
+		chromedp.Flag("no-sandbox", true),
+		chromedp.Flag("enable-unsafe-extension-debugging", true),
+	}
+}
+
+// Options configures [Launch].
+type Options struct {
+	Binary        string
+	Profile       string // the --user-data-dir, an empty folder
+	Headful       bool
+	Args          []string  // extra flags, "--name=value" or "--name"
+	Env           []string  // extra environment, "KEY=value"
+	Stderr        io.Writer // the browser's output; nil discards it
+	ExtensionDirs []string  // the instrumented copies to load
+
+	// Extensions are the extensions of ExtensionDirs, in the same order,
+	// and Session the bridge that reaches their backgrounds.
+	Extensions []bridgeinternal.Facts
+	Session    bridgeinternal.Session
+
+	// OnExit is called once if the browser goes away by itself.
+	OnExit func()
+}
+
+// Browser is a running Chromium.
+type Browser struct {
+	opts        Options
+	allocCancel context.CancelFunc
+	browserCtx  context.Context
+	cancel      context.CancelFunc
+	lost        <-chan struct{}
+	stop        chan struct{}
+	watcher     sync.WaitGroup
+
+	mu       sync.Mutex
+	sessions map[target.ID]*session // attached for Eval
+	tabMu    sync.Mutex             // NewTab: one tab created at a time
+}
+
+// Launch starts Chromium and loads the extensions.
+func Launch(ctx context.Context, opts Options) (*Browser, error) {
+	aopts := append(Flags(), chromedp.ExecPath(opts.Binary), chromedp.UserDataDir(opts.Profile))
+	if len(opts.Env) > 0 {
+		aopts = append(aopts, chromedp.Env(opts.Env...))
+	}
+	if !opts.Headful {
+		aopts = append(aopts, chromedp.Headless)
+	}
+	if len(opts.ExtensionDirs) > 0 {
+		aopts = append(aopts, chromedp.Flag("load-extension", strings.Join(opts.ExtensionDirs, ",")))
+	}
+	for _, a := range opts.Args {
+		name, value, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if hasValue {
+			aopts = append(aopts, chromedp.Flag(name, value))
+		} else {
+			aopts = append(aopts, chromedp.Flag(name, true))
+		}
+	}
+	out := opts.Stderr
+	if out == nil {
+		out = io.Discard
+	}
+	aopts = append(aopts, chromedp.CombinedOutput(out))
+
+	allocCtx, allocCancel := chromedp.NewExecAllocator(context.Background(), aopts...)
+	browserCtx, cancel := chromedp.NewContext(allocCtx)
+	b := &Browser{
+		opts:        opts,
+		allocCancel: allocCancel,
+		browserCtx:  browserCtx,
+		cancel:      cancel,
+		stop:        make(chan struct{}),
+		sessions:    make(map[target.ID]*session),
+	}
+	started := make(chan error, 1)
+	go func() { started <- chromedp.Do(browserCtx) }()
+	select {
+	case err := <-started:
+		if err != nil {
+			b.Close()
+			return nil, fmt.Errorf("failed to start Chromium (%s): %w", opts.Binary, err)
+		}
+	case <-ctx.Done():
+		b.Close()
+		<-started
+		return nil, fmt.Errorf("failed to start Chromium: %w", ctx.Err())
+	}
+	b.lost = chromedp.FromContext(browserCtx).Browser.LostConnection
+	b.watcher.Add(1)
+	go func() {
+		defer b.watcher.Done()
+		select {
+		case <-b.lost:
+			if opts.OnExit != nil {
+				opts.OnExit()
+			}
+		case <-b.stop:
+		}
+	}()
+	if err := b.ensureLoaded(ctx); err != nil {
+		b.Close()
+		return nil, err
+	}
+	return b, nil
+}
+
+// ensureLoaded loads the extensions over CDP when the browser ignored
+// --load-extension (branded Chrome 137 and later).
+func (b *Browser) ensureLoaded(ctx context.Context) error {
+	dirs := b.opts.ExtensionDirs
+	if len(dirs) == 0 {
+		return nil
+	}
+	res, err := chromedp.CallBrowser(withDeadline(b.browserCtx, ctx), cdpext.GetExtensions, cdp.Empty{})
+	if err != nil {
+		return nil // an older browser without the domain: --load-extension is all there is
+	}
+	loaded := map[string]bool{}
+	for _, e := range res.Extensions {
+		loaded[filepath.Clean(e.Path)] = true
+	}
+	for i, dir := range dirs {
+		if loaded[filepath.Clean(dir)] {
+			continue
+		}
+		if _, err := chromedp.CallBrowser(withDeadline(b.browserCtx, ctx), cdpext.LoadUnpacked, cdpext.LoadUnpackedParams{Path: dir}); err != nil {
+			return fmt.Errorf("failed to load %s: the browser ignored --load-extension and Extensions.loadUnpacked failed (branded Chrome 137+ needs --enable-unsafe-extension-debugging; use Chromium): %w", b.opts.Extensions[i].Name, err)
+		}
+	}
+	return nil
+}
+
+// Close kills the browser and waits for it. It is idempotent.
+func (b *Browser) Close() error {
+	select {
+	case <-b.stop:
+		return nil
+	default:
+	}
+	close(b.stop)
+	b.mu.Lock()
+	sessions := b.sessions
+	b.sessions = map[target.ID]*session{}
+	b.mu.Unlock()
+	for _, s := range sessions {
+		s.cancel()
+	}
+	tctx, tcancel := context.WithTimeout(b.browserCtx, 10*time.Second)
+	_ = chromedp.Cancel(tctx)
+	tcancel()
+	b.cancel()
+	b.allocCancel() // kills what is left and waits for the process
+	b.watcher.Wait()
+	return nil
+}
+
+// exitCheckTimeout bounds Exited's question to the browser.
+const exitCheckTimeout = 2 * time.Second
+
+// Exited reports whether the browser is gone: its DevTools pipe broke, or it
+// no longer answers within a couple of seconds.
+func (b *Browser) Exited() bool {
+	if b.lost == nil {
+		return false
+	}
+	select {
+	case <-b.lost:
+		return true
+	default:
+	}
+	ctx, cancel := context.WithTimeout(b.browserCtx, exitCheckTimeout)
+	defer cancel()
+	_, err := chromedp.CallBrowser(ctx, cdpbrowser.GetVersion, cdp.Empty{})
+	return err != nil
+}
+
+// start runs the first chromedp action on tabCtx, which creates or attaches
+// its target. chromedp ties the target's lifetime to the context of that
+// first run, so it must be tabCtx itself; ctx only bounds the wait, and
+// cancels tabCtx if it ends first.
+func start(tabCtx context.Context, cancel context.CancelFunc, ctx context.Context) error {
+	done := make(chan error, 1)
+	go func() { done <- chromedp.Do(tabCtx) }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		cancel()
+		<-done
+		return ctx.Err()
+	}
+}
+
+// quiet turns off the network events chromedp enables on every target it
+// attaches: extbridge uses none, and with them on, every frame the bridge
+// sends from a page also becomes a DevTools event that the browser encodes
+// and Go decodes. A worker target has no Network domain; the error is moot.
+//
+// This matters beyond speed: chromedp queues a target's events, and a flood
+// of them (a load test sends hundreds of thousands of frames) can stall the
+// whole CDP connection, after which no tab opens and no worker wakes. The
+// Log domain repeats the console, which the bridge already reports.
+func quiet(ctx context.Context) {
+	_, _ = chromedp.Call(ctx, network.Disable, cdp.Empty{})
+	_, _ = chromedp.Call(ctx, cdplog.Disable, cdp.Empty{})
+}
+
+// withDeadline returns a child of the chromedp context parent that also ends
+// when ctx ends, so a chromedp call is bounded by the caller's context.
+func withDeadline(parent, ctx context.Context) context.Context {
+	child, cancel := context.WithCancel(parent)
+	stop := context.AfterFunc(ctx, cancel)
+	context.AfterFunc(child, func() { stop() })
+	return child
+}
+
+// errNotRunning is the error of a background that is not running.
+var errNotRunning = errors.New("the background is not running")

@@ -1,0 +1,162 @@
+package hub
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+)
+
+// Hello is the first frame of every connection.
+type Hello struct {
+	T     string `json:"t"`     // "hello"
+	Token string `json:"token"` // the launch's token
+	Ext   int    `json:"ext"`   // the extension's index in the launch
+	Realm string `json:"realm"` // "background", "content", "page" or "native"
+	ID    string `json:"id"`    // the realm instance's random id
+	URL   string `json:"url"`   // the realm's document or worker URL
+	Top   bool   `json:"top"`   // the realm is in a top-level frame
+	RID   string `json:"rid"`   // runtime.id as the realm sees it
+	Tab   *int   `json:"tab"`   // the tab of an extension page, when it knows
+	Frame *int   `json:"frame"` // the frame id, when the realm knows
+
+	// A native-messaging relay: the host's name and the arguments the
+	// browser started it with.
+	Host string   `json:"host"`
+	Args []string `json:"args"`
+}
+
+// The kinds of [Frame], its T field.
+const (
+	FrameReply      = "r"    // I, and OK or Err: the reply to a call
+	FrameOpen       = "open" // P, How, Name, Sender, Go, Target, Tab: a port end opened
+	FrameMessage    = "msg"  // P, D: a port end received a message
+	FrameOut        = "out"  // P, D: the extension's own code posted on a port end
+	FrameDisconnect = "disc" // P, E, Self: a port end ended
+	FramePostError  = "perr" // P, E: the browser refused a message Go posted
+	FrameAccept     = "acc"  // L, P: a Go listener received the port P
+	FrameLog        = "log"  // Level, Text: console output or an uncaught error
+)
+
+// Frame is one frame a realm sends after its hello: an event, or the reply
+// to a call. Which fields are set depends on T (see the Frame* constants).
+type Frame struct {
+	T      string          `json:"t"`
+	I      int64           `json:"i"`
+	OK     json.RawMessage `json:"ok"`
+	Err    *string         `json:"err"`
+	P      int             `json:"p"`
+	L      int             `json:"l"`
+	D      json.RawMessage `json:"d"`
+	E      string          `json:"e"`
+	Self   bool            `json:"self"`
+	How    string          `json:"how"`
+	Name   string          `json:"name"`
+	Sender json.RawMessage `json:"sender"` // a runtime.MessageSender
+	Go     bool            `json:"go"`     // open: Go opened or accepted this end
+	Target string          `json:"target"` // open: runtime.connect's extensionId
+	Level  string          `json:"level"`
+	Text   string          `json:"text"`
+}
+
+// Command is a command Go sends to a realm with [Conn.Call]. Each command
+// type is one of the structs below; the realm answers with a reply frame.
+type Command interface {
+	command() string
+}
+
+// Connect is runtime.connect from the realm; the reply is the new port's id.
+type Connect struct {
+	Name string `json:"name"`
+	Ext  string `json:"ext,omitempty"` // another extension's id
+	TLS  bool   `json:"tls,omitempty"` // includeTlsChannelId
+}
+
+// TabsConnect is tabs.connect from the realm; the reply is the port's id.
+type TabsConnect struct {
+	Tab   int    `json:"tab"`
+	Name  string `json:"name"`
+	Frame *int   `json:"frame,omitempty"`
+}
+
+// Listen adds runtime.onConnect and onConnectExternal listeners that report
+// their ports as accepted by listener L.
+type Listen struct {
+	L int `json:"l"`
+}
+
+// Unlisten removes the listeners of Listen.
+type Unlisten struct {
+	L int `json:"l"`
+}
+
+// LocateRealm asks the background which bridge realm runs in the
+// content-script world of a tab's frame, injecting the bridge there if the
+// page predates it; the reply is the realm's id.
+type LocateRealm struct {
+	Tab   int `json:"tab"`
+	Frame int `json:"frame"`
+}
+
+// Frames asks the background for webNavigation.getAllFrames of a tab; the
+// reply is a list of {id, parent, url}.
+type Frames struct {
+	Tab int `json:"tab"`
+}
+
+// DebuggerTargets asks the background for chrome.debugger.getTargets; the
+// reply is a list of {id, tab} for the targets that are tabs.
+type DebuggerTargets struct{}
+
+// Flush makes the realm send the events it holds; the reply comes after
+// them.
+type Flush struct{}
+
+func (Connect) command() string         { return "connect" }
+func (TabsConnect) command() string     { return "tconnect" }
+func (Listen) command() string          { return "listen" }
+func (Unlisten) command() string        { return "unlisten" }
+func (LocateRealm) command() string     { return "realm" }
+func (Frames) command() string          { return "frames" }
+func (DebuggerTargets) command() string { return "targets" }
+func (Flush) command() string           { return "flush" }
+
+// envelope is how a command travels: {"c": name, "i": id, "a": args}.
+type envelope struct {
+	C string  `json:"c"`
+	I int64   `json:"i"`
+	A Command `json:"a"`
+}
+
+// encodeCall encodes a command with its request id.
+func encodeCall(id int64, cmd Command) ([]byte, error) {
+	data, err := json.Marshal(envelope{C: cmd.command(), I: id, A: cmd})
+	if err != nil {
+		return nil, fmt.Errorf("failed to encode the %s command: %w", cmd.command(), err)
+	}
+	return data, nil
+}
+
+// Frames Go sends without a reply. They are written by hand: a post is the
+// most frequent frame, and its data is already JSON.
+
+// EncodePost returns {"c":"post","p":P,"d":DATA}: post DATA on port P.
+func EncodePost(p int, data []byte) []byte {
+	frame := make([]byte, 0, len(data)+32)
+	frame = append(frame, `{"c":"post","p":`...)
+	frame = strconv.AppendInt(frame, int64(p), 10)
+	frame = append(frame, `,"d":`...)
+	frame = append(frame, data...)
+	return append(frame, '}')
+}
+
+// EncodeDisconnect returns {"c":"disc","p":P}: disconnect port P.
+func EncodeDisconnect(p int) []byte {
+	return append(strconv.AppendInt([]byte(`{"c":"disc","p":`), int64(p), 10), '}')
+}
+
+// Watch frames tell a realm whether a Watch is open, which sets how soon it
+// reports the extension's own events.
+var (
+	WatchOn  = []byte(`{"c":"watch","on":true}`)
+	WatchOff = []byte(`{"c":"watch","on":false}`)
+)
