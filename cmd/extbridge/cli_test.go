@@ -292,3 +292,42 @@ func TestWatchClosedOutput(t *testing.T) {
 		}
 	})
 }
+
+// The page's own input and the extension's pages: click and type with
+// trusted events, eval in the page's main world, the action's popup and a
+// page opened with open EXT PATH as realms.
+func TestPageCommands(t *testing.T) {
+	drivertest.Run(t, func(t *testing.T, kind driver.Kind) {
+		dir := materialize(t, "extpages")
+		srv := servePagesWithRelease(t)
+		c := startCLI(t, false, nil, "run", "-browser", string(kind), "-ext", dir, "-url", srv.url+"index.html")
+		c.send(strings.Join([]string{
+			"navigate $tab ./input.html",
+			"click $tab #go",
+			"type $tab #name hi there",
+			`eval tab $tab [window.clicks, document.getElementById("name").value]`,
+			"action $tab",
+			"eval popup globalThis.ran",
+			"open 0 options.html",
+			"eval page $tab globalThis.ran",
+			"connect page $tab p2",
+			`post $port "y"`,
+			"recv $port options.html",
+		}, "\n") + "\n")
+		c.stdin.Close()
+		if status := c.wait(); status != 0 {
+			t.Fatalf("exit status %d; stdout:\n%s\nstderr:\n%s", status, c.clean(), c.stderr())
+		}
+		for _, want := range []string{
+			"/input.html\n",
+			`[[{"id":"go","trusted":true}],"hi there"]`,
+			"\n\"popup\"\n",
+			"options.html of extpages",
+			"\n\"options\"\n",
+			`port 1 "p2" (runtime.connect)`,
+			`{"echo":"y","from":`,
+		} {
+			c.expect(want)
+		}
+	})
+}

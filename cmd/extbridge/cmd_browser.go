@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"os"
 	"strings"
+
+	"github.com/extbridge/extbridge/bridge"
+	"github.com/extbridge/extbridge/driver"
 )
 
 // extItem is an extension in the -json result of exts and status.
@@ -63,16 +66,33 @@ func cmdUse(_ context.Context, s *shell, c *call) (result, error) {
 }
 
 func cmdOpen(ctx context.Context, s *shell, c *call) (result, error) {
-	url := withScheme(c.args[0])
-	t, err := s.b.NewTab(ctx, url)
-	if err != nil {
-		return result{}, err
+	var t *driver.Tab
+	var url string
+	rec := record{}
+	if len(c.args) == 2 { // open EXT PATH: a page of the extension
+		ext, e, err := s.ext(c, 0)
+		if err != nil {
+			return result{}, err
+		}
+		if t, err = s.b.OpenPage(ctx, e, c.args[1]); err != nil {
+			return result{}, err
+		}
+		url = fmt.Sprintf("%s of %s", c.args[1], e.Name())
+		rec.Ext, rec.Realm = ptr(ext), string(bridge.RealmPage)
+	} else {
+		url = withScheme(c.args[0])
+		var err error
+		if t, err = s.b.NewTab(ctx, url); err != nil {
+			return result{}, err
+		}
+		rec.URL = url
 	}
 	s.mu.Lock()
 	s.tabs[t.ID()] = &tabEntry{t: t, url: url}
 	s.lastTab = t.ID()
 	s.mu.Unlock()
-	return result{rec: record{Tab: ptr(t.ID()), URL: url}, text: fmt.Sprintf("tab %d: %s", t.ID(), url)}, nil
+	rec.Tab = ptr(t.ID())
+	return result{rec: rec, text: fmt.Sprintf("tab %d: %s", t.ID(), url)}, nil
 }
 
 // tabItem is a tab in the -json result of tabs and status.
@@ -164,33 +184,32 @@ func cmdFrames(ctx context.Context, s *shell, c *call) (result, error) {
 }
 
 func cmdEval(ctx context.Context, s *shell, c *call) (result, error) {
-	rc, ext, next, err := s.realm(ctx, c, func(int) int { return len(c.args) })
-	if err != nil {
-		return result{}, err
-	}
-	js := c.rest(next)
 	var v json.RawMessage
-	if err := rc.Eval(ctx, js, &v); err != nil {
-		return result{}, err
+	var rec record
+	if c.args[0] == "tab" { // the web page's own main world
+		te, id, err := s.tab(c, 1)
+		if err != nil {
+			return result{}, err
+		}
+		if err := te.t.Eval(ctx, c.rest(2), &v); err != nil {
+			return result{}, err
+		}
+		rec.Tab = ptr(id)
+	} else {
+		rc, ext, next, err := s.realm(ctx, c, func(int) int { return len(c.args) })
+		if err != nil {
+			return result{}, err
+		}
+		if err := rc.Eval(ctx, c.rest(next), &v); err != nil {
+			return result{}, err
+		}
+		rec = realmRecord(ext, c)
 	}
 	if len(v) == 0 {
 		v = json.RawMessage("null")
 	}
-	rec := realmRecord(ext, c)
 	rec.Data = v
 	return result{rec: rec, text: string(v)}, nil
-}
-
-func cmdClick(ctx context.Context, s *shell, c *call) (result, error) {
-	te, id, err := s.tab(c, 0)
-	if err != nil {
-		return result{}, err
-	}
-	ext, e, err := s.ext(c, 1)
-	if err != nil {
-		return result{}, err
-	}
-	return result{rec: record{Tab: ptr(id), Ext: ptr(ext)}}, te.t.ClickAction(ctx, e)
 }
 
 func cmdStop(ctx context.Context, s *shell, c *call) (result, error) {

@@ -27,43 +27,69 @@ func (s *shell) ext(c *call, i int) (int, *bridge.Extension, error) {
 	return n, exts[n], nil
 }
 
-// realm resolves "bg [… EXT]" or "cs TAB FRAME [… EXT]" at the start of
-// the arguments, with EXT at argument extAt (-1: the current extension). It
-// returns the realm, the extension's index and the index of the first
-// argument after the realm.
-func (s *shell) realm(ctx context.Context, c *call, extAt func(next int) int) (*bridge.Context, int, int, error) {
-	if c.args[0] == "bg" || c.args[0] == "background" {
-		i, e, err := s.ext(c, extAt(1))
-		if err != nil {
-			return nil, 0, 0, err
-		}
-		bg, err := e.Background(ctx)
-		return bg, i, 1, err
+// realmWords is how many words name the realm at the start of a call:
+// "bg", "cs TAB FRAME", "page TAB" or "popup".
+func realmWords(c *call) int {
+	switch c.args[0] {
+	case "cs", "content":
+		return 3
+	case "page":
+		return 2
 	}
-	tab, err := c.int(1)
-	if err != nil {
-		return nil, 0, 0, err
-	}
-	frame, err := c.int(2)
-	if err != nil {
-		return nil, 0, 0, err
-	}
-	i, e, err := s.ext(c, extAt(3))
-	if err != nil {
-		return nil, 0, 0, err
-	}
-	cs, err := e.ContentScript(ctx, tab, frame)
-	return cs, i, 3, err
+	return 1
 }
 
-// realmRecord names the realm of a call's "bg" or "cs TAB FRAME" for -json.
-func realmRecord(ext int, c *call) record {
-	if c.args[0] == "bg" || c.args[0] == "background" {
-		return record{Ext: ptr(ext), Realm: "background"}
+// realm resolves the realm at the start of the arguments — the background
+// (bg), the content script of a frame (cs TAB FRAME), the extension page
+// shown in a tab (page TAB) or the open action popup (popup) — of the
+// extension at argument extAt(next), where next is the first argument after
+// the realm. It returns the realm, the extension's index and next.
+func (s *shell) realm(ctx context.Context, c *call, extAt func(next int) int) (*bridge.Context, int, int, error) {
+	next := realmWords(c)
+	i, e, err := s.ext(c, extAt(next))
+	if err != nil {
+		return nil, 0, 0, err
 	}
-	tab, _ := c.int(1)
-	frame, _ := c.int(2)
-	return record{Ext: ptr(ext), Realm: "content", Tab: ptr(tab), Frame: ptr(frame)}
+	var rc *bridge.Context
+	switch c.args[0] {
+	case "bg", "background":
+		rc, err = e.Background(ctx)
+	case "cs", "content":
+		tab, terr := c.int(1)
+		frame, ferr := c.int(2)
+		if err = errors.Join(terr, ferr); err == nil {
+			rc, err = e.ContentScript(ctx, tab, frame)
+		}
+	case "page":
+		var tab int
+		if tab, err = c.int(1); err == nil {
+			rc, err = e.Page(ctx, tab)
+		}
+	case "popup":
+		rc, err = e.Popup(ctx)
+	default:
+		err = fmt.Errorf("no realm %q (bg, cs, page or popup)", c.args[0])
+	}
+	return rc, i, next, err
+}
+
+// realmRecord names the realm of a call for -json.
+func realmRecord(ext int, c *call) record {
+	r := record{Ext: ptr(ext)}
+	switch c.args[0] {
+	case "bg", "background":
+		r.Realm = string(bridge.RealmBackground)
+	case "cs", "content":
+		tab, _ := c.int(1)
+		frame, _ := c.int(2)
+		r.Realm, r.Tab, r.Frame = string(bridge.RealmContent), ptr(tab), ptr(frame)
+	case "page":
+		tab, _ := c.int(1)
+		r.Realm, r.Tab = string(bridge.RealmPage), ptr(tab)
+	case "popup":
+		r.Realm = string(bridge.RealmPage)
+	}
+	return r
 }
 
 func cmdConnect(ctx context.Context, s *shell, c *call) (result, error) {

@@ -26,6 +26,10 @@ var (
 	argFile  = arg{name: "FILE"}
 	litBg    = lit("bg", "background")
 	litCs    = lit("cs", "content")
+	litPage  = lit("page")
+	litPopup = lit("popup")
+	litTab   = lit("tab")
+	argSel   = arg{name: "SELECTOR"}
 )
 
 // lit is a literal word; the first spelling is the one completion offers.
@@ -55,11 +59,18 @@ func init() {
 			run:     cmdUse,
 		},
 		{
-			name: "open", forms: [][]arg{{argURL}},
-			summary: "open a tab at URL; prints its tab id ($tab)",
-			help:    "Opens a tab and waits until the page has loaded. The tab id is the one the extension sees (tabs.Tab.id); $tab stands for the last one opened.",
-			example: "open https://example.com/",
+			name: "open", forms: [][]arg{{argURL}, {{name: "EXT", comp: compExt}, {name: "PATH"}}},
+			summary: "open a tab at URL, or at the extension's page PATH; prints its tab id ($tab)",
+			help:    "Opens a tab and waits until the page has loaded: a web page, or a page of the extension (popup.html, options.html, any HTML file it has) as tabs.create({url: runtime.getURL(PATH)}) would; page $tab then acts in it. The tab id is the one the extension sees (tabs.Tab.id); $tab stands for the last one opened.",
+			example: "open https://example.com/\nopen 0 options.html",
 			run:     cmdOpen,
+		},
+		{
+			name: "navigate", forms: [][]arg{{argTab, argURL}},
+			summary: "load URL in a tab",
+			help:    "Navigates the tab and waits until the page has loaded; a URL that starts with ./, ../ or / is taken relative to the tab's. Ports of the page that was there end.",
+			example: "navigate $tab https://example.org/\nnavigate $tab ./input.html",
+			run:     cmdNavigate,
 		},
 		{
 			name: "tabs", summary: "list the tabs opened here",
@@ -80,10 +91,10 @@ func init() {
 			run:     cmdFrames,
 		},
 		{
-			name: "connect", forms: [][]arg{{litBg, argName, argExt}, {litCs, argTab, argFrame, argName, argExt}},
-			summary: "runtime.connect from the background or a content script",
-			help:    "Opens a port with runtime.connect({name: NAME}) as code in that realm would: from the background (bg), or from the content script of frame FRAME of tab TAB (cs). The port gets a number ($port); what arrives on it is printed as it comes.",
-			example: "connect cs $tab 0 port-from-cs\nconnect bg to-pages",
+			name: "connect", forms: [][]arg{{litBg, argName, argExt}, {litCs, argTab, argFrame, argName, argExt}, {litPage, argTab, argName, argExt}, {litPopup, argName, argExt}},
+			summary: "runtime.connect from the background, a content script or an extension page",
+			help:    "Opens a port with runtime.connect({name: NAME}) as code in that realm would: from the background (bg), the content script of frame FRAME of tab TAB (cs), the extension page shown in tab TAB (page, see open EXT PATH), or the open action popup (popup, after action). The port gets a number ($port); what arrives on it is printed as it comes.",
+			example: "connect cs $tab 0 port-from-cs\nconnect page $tab from-options",
 			run:     cmdConnect,
 		},
 		{
@@ -94,8 +105,8 @@ func init() {
 			run:     cmdTconnect,
 		},
 		{
-			name: "listen", forms: [][]arg{{litBg, argExt}, {litCs, argTab, argFrame, argExt}},
-			summary: "accept the ports that connect to the background or a content script",
+			name: "listen", forms: [][]arg{{litBg, argExt}, {litCs, argTab, argFrame, argExt}, {litPage, argTab, argExt}, {litPopup, argExt}},
+			summary: "accept the ports that connect to a realm",
 			help:    "Adds runtime.onConnect and onConnectExternal listeners in that realm, as the extension's code would; each port that connects is printed with a new number.",
 			example: "listen bg\nlisten cs $tab 0",
 			run:     cmdListen,
@@ -127,18 +138,32 @@ func init() {
 			run:     cmdPorts,
 		},
 		{
-			name: "eval", forms: [][]arg{{litBg, argJS}, {litCs, argTab, argFrame, argJS}},
-			summary: "evaluate JavaScript in the background or a content script",
-			help:    "Evaluates the rest of the line as an expression in that realm of the current extension (see use), awaits it if it is a promise, and prints the value as JSON.",
-			example: "eval bg chrome.runtime.getManifest().name\neval cs $tab 0 document.title",
+			name: "eval", forms: [][]arg{{litBg, argJS}, {litCs, argTab, argFrame, argJS}, {litPage, argTab, argJS}, {litPopup, argJS}, {litTab, argTab, argJS}},
+			summary: "evaluate JavaScript in a realm, or in a web page itself",
+			help:    "Evaluates the rest of the line as an expression in that realm of the current extension (see use) — bg, cs TAB FRAME, page TAB, popup — or, with tab TAB, in the page's own main world (Tab.Eval), where the page's scripts run. It awaits a promise and prints the value as JSON.",
+			example: "eval bg chrome.runtime.getManifest().name\neval cs $tab 0 document.title\neval tab $tab window.location.href",
 			run:     cmdEval,
 		},
 		{
-			name: "click", forms: [][]arg{{argTab, argExt}},
-			summary: "click the extension's toolbar button with a tab active",
-			help:    "Clicks the action (browserAction) as a person would, so the extension's action.onClicked listeners run with that tab.",
-			example: "click $tab",
+			name: "click", forms: [][]arg{{argTab, {name: "SELECTOR", rest: true}}, {argTab, argExt}},
+			summary: "a real mouse click on the first element matching SELECTOR (or the toolbar button)",
+			help:    "With a CSS selector, clicks the first matching element of the page as a person would (a trusted event, Tab.Click). With no selector, or an extension index, it clicks the toolbar button, as action does.",
+			example: "click $tab #go\nclick $tab form > button[type=submit]",
 			run:     cmdClick,
+		},
+		{
+			name: "type", forms: [][]arg{{argTab, argSel, {name: "TEXT", rest: true}}},
+			summary: "focus the element matching SELECTOR and type TEXT with real key presses",
+			help:    "Focuses the first element matching the selector (one word: no spaces) and types the rest of the line with trusted key events (Tab.Type).",
+			example: "type $tab #name hello world",
+			run:     cmdType,
+		},
+		{
+			name: "action", forms: [][]arg{{argTab, argExt}},
+			summary: "click the extension's toolbar button with a tab active",
+			help:    "Clicks the action (browserAction) as a person would, so the extension's action.onClicked listeners run with that tab, or its popup opens (then popup is a realm: eval popup JS, connect popup NAME).",
+			example: "action $tab",
+			run:     cmdAction,
 		},
 		{
 			name: "stop", forms: [][]arg{{argExt}},

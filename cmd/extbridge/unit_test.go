@@ -93,7 +93,7 @@ func TestHelpFromTable(t *testing.T) {
 			}
 		}
 	}
-	for _, old := range []string{"connect", "tconnect", "listen", "post", "disconnect", "ports", "eval", "click", "stop", "exts", "open", "tabs", "frames", "recv", "status", "watch", "help", "quit"} {
+	for _, old := range []string{"connect", "tconnect", "listen", "post", "disconnect", "ports", "eval", "click", "stop", "exts", "open", "tabs", "frames", "recv", "status", "watch", "help", "quit", "type", "action", "navigate"} {
 		if !names[old] {
 			t.Errorf("the table lacks %q", old)
 		}
@@ -117,7 +117,11 @@ func TestParse(t *testing.T) {
 		{line: "eval cs 1 0 document.title  +  1", rest: 3, restIs: "document.title  +  1"},
 		{line: "recv 3 hi there", rest: 1, restIs: "hi there"},
 		{line: "recv 3", rest: 1, restIs: ""},
-		{line: "connect cs 1", wantErr: "usage: connect bg NAME [EXT] | connect cs TAB FRAME NAME [EXT]"},
+		{line: "connect cs 1", wantErr: "usage: connect bg NAME [EXT] | connect cs TAB FRAME NAME [EXT] | connect page TAB NAME [EXT] | connect popup NAME [EXT]"},
+		{line: "open 0 options.html", args: []string{"0", "options.html"}},
+		{line: "click 1 div > a.b", rest: 1, restIs: "div > a.b"},
+		{line: "type 1 #name hello  world", rest: 2, restIs: "hello  world"},
+		{line: "eval tab 1 document.title", rest: 2, restIs: "document.title"},
 		{line: "connect xs 1 0 p", wantErr: "usage: connect"},
 		{line: "ports 1", wantErr: "usage: ports"},
 		{line: "post $nope 1", wantErr: "unknown variable $nope"},
@@ -158,14 +162,16 @@ func TestComplete(t *testing.T) {
 	}{
 		{"disc", []string{"onnect "}},
 		{"", commandNamesSpaced()},
-		{"t", []string{"abs ", "connect "}},
-		{"connect ", []string{"bg ", "cs "}},
+		{"t", []string{"abs ", "connect ", "ype "}},
+		{"connect ", []string{"bg ", "cs ", "page ", "popup "}},
+		{"eval ", []string{"bg ", "cs ", "page ", "popup ", "tab "}},
+		{"connect page ", []string{"12 ", "345 "}},
 		{"connect c", []string{"s "}},
 		{"connect cs ", []string{"12 ", "345 "}},
 		{"connect cs 3", []string{"45 "}},
 		{"connect cs 12 ", []string{"0 "}}, // no browser to ask: the top frame
 		{"connect cs 12 0 ", nil},          // a NAME is the person's to give
-		{"listen ", []string{"bg ", "cs "}},
+		{"listen ", []string{"bg ", "cs ", "page ", "popup "}},
 		{"eval bg ", nil},
 		{"click ", []string{"12 ", "345 "}},
 		{"help con", []string{"nect "}},
