@@ -87,7 +87,7 @@ func (c *Context) open(ctx context.Context, how How, cmd hub.Command) (*Port, er
 			}
 		}
 	}
-	raw, err := rc.c.Call(ctx, cmd, orphan)
+	raw, err := callRaw(ctx, rc, cmd, orphan)
 	if err != nil {
 		return nil, fmt.Errorf("failed to %s from %s: %w", how, c, err)
 	}

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/extbridge/extbridge/internal/bridgeinternal"
 	"github.com/extbridge/extbridge/internal/hub"
@@ -181,8 +182,24 @@ func (e *Extension) sessionClosed() {
 	e.history.close()
 }
 
-// waitRealm waits until pick, called with e.mu held, finds a realm.
+// RealmTimeout bounds every wait of extbridge on a realm, whatever the
+// caller's context allows: for a realm's bridge to connect once the browser
+// has started the realm (a background waking or starting at launch, a
+// content-script world, an extension page or popup that opened), and for a
+// realm to answer a command (open a port, add a listener, list frames).
+// A wait that reaches it fails with an error that names the realm. Eval
+// and the waits for the extension's own events (Recv, Accept, Next) are
+// bounded by the caller's context alone.
+const RealmTimeout = 20 * time.Second
+
+// realmTimeout is RealmTimeout; the unit tests shorten it.
+var realmTimeout = RealmTimeout
+
+// waitRealm waits until pick, called with e.mu held, finds a realm, for at
+// most RealmTimeout.
 func (e *Extension) waitRealm(ctx context.Context, what string, pick func() *realmConn) (*realmConn, error) {
+	bctx, cancel := context.WithTimeout(ctx, realmTimeout)
+	defer cancel()
 	for {
 		e.mu.Lock()
 		rc, ch, closed := pick(), e.changed, e.closed
@@ -195,8 +212,11 @@ func (e *Extension) waitRealm(ctx context.Context, what string, pick func() *rea
 		}
 		select {
 		case <-ch:
-		case <-ctx.Done():
-			return nil, fmt.Errorf("failed to reach %s of %s: %w", what, e.label(), ctx.Err())
+		case <-bctx.Done():
+			if ctx.Err() != nil {
+				return nil, fmt.Errorf("failed to reach %s of %s: %w", what, e.label(), ctx.Err())
+			}
+			return nil, fmt.Errorf("failed to reach %s of %s: its bridge did not connect within %s", what, e.label(), realmTimeout)
 		}
 	}
 }
@@ -235,9 +255,10 @@ func (e *Extension) backgroundCall(ctx context.Context, cmd hub.Command, out any
 	return call(ctx, bg, cmd, out)
 }
 
-// call runs a command in a realm and decodes its result into out.
+// call runs a command in a realm, for at most RealmTimeout, and decodes its
+// result into out.
 func call(ctx context.Context, rc *realmConn, cmd hub.Command, out any) error {
-	raw, err := rc.c.Call(ctx, cmd, nil)
+	raw, err := callRaw(ctx, rc, cmd, nil)
 	if err != nil {
 		return err
 	}
@@ -245,6 +266,18 @@ func call(ctx context.Context, rc *realmConn, cmd hub.Command, out any) error {
 		return json.Unmarshal(raw, out)
 	}
 	return nil
+}
+
+// callRaw runs a command in a realm for at most RealmTimeout (see
+// hub.Conn.Call for orphan).
+func callRaw(ctx context.Context, rc *realmConn, cmd hub.Command, orphan func(json.RawMessage)) (json.RawMessage, error) {
+	bctx, cancel := context.WithTimeout(ctx, realmTimeout)
+	defer cancel()
+	raw, err := rc.c.Call(bctx, cmd, orphan)
+	if err != nil && ctx.Err() == nil && bctx.Err() != nil {
+		return nil, fmt.Errorf("%s did not answer within %s", rc.describe(), realmTimeout)
+	}
+	return raw, err
 }
 
 // StopBackground stops the extension's background the way the browser does
@@ -275,6 +308,8 @@ func (e *Extension) StopBackground(ctx context.Context) error {
 		return nil
 	case <-ctx.Done():
 		return fmt.Errorf("failed to stop the background of %s: %w", e.label(), ctx.Err())
+	case <-time.After(realmTimeout):
+		return fmt.Errorf("failed to stop the background of %s: its bridge was still connected %s after the browser stopped it", e.label(), realmTimeout)
 	}
 }
 
