@@ -26,7 +26,7 @@ func cmdClick(ctx context.Context, s *shell, c *call) (result, error) {
 	if err := te.t.Click(ctx, sel); err != nil {
 		return result{}, err
 	}
-	return result{rec: record{Tab: ptr(id), Result: map[string]any{"selector": sel}}}, nil
+	return result{rec: record{Tab: ptr(id), Result: map[string]any{"selector": sel}}, text: fmt.Sprintf("clicked %s in tab %d", sel, id)}, nil
 }
 
 // cmdAction is action TAB [EXT]: Tab.ClickAction.
@@ -39,7 +39,10 @@ func cmdAction(ctx context.Context, s *shell, c *call) (result, error) {
 	if err != nil {
 		return result{}, err
 	}
-	return result{rec: record{Tab: ptr(id), Ext: ptr(ext)}}, te.t.ClickAction(ctx, e)
+	if err := te.t.ClickAction(ctx, e); err != nil {
+		return result{}, err
+	}
+	return result{rec: record{Tab: ptr(id), Ext: ptr(ext)}, text: fmt.Sprintf("clicked the toolbar button of %s in tab %d", e.Name(), id)}, nil
 }
 
 // cmdType is type TAB SELECTOR TEXT: Tab.Type.
