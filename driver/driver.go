@@ -129,6 +129,7 @@ func Launch(ctx context.Context, opts Options) (_ *Browser, err error) {
 	if err != nil {
 		return nil, &notFound{err}
 	}
+	logger.Info("found browser", "browser", string(opts.Browser), "path", bin)
 	root, err := os.MkdirTemp("", leakcheck.TempPrefix())
 	if err != nil {
 		return nil, fmt.Errorf("failed to make a temporary folder: %w", err)
@@ -154,6 +155,7 @@ func Launch(ctx context.Context, opts Options) (_ *Browser, err error) {
 		b.exts = append(b.exts, e.(*bridge.Extension))
 		b.facts = append(b.facts, facts)
 		dirs = append(dirs, dst)
+		logger.Info("instrumented extension", "name", facts.Name, "dir", dst)
 	}
 	onExit := func() { session.Shutdown(bridge.ErrBrowserExited) }
 	env := append(append([]string(nil), opts.Env...), leakcheck.OwnerValue())
@@ -185,6 +187,7 @@ func Launch(ctx context.Context, opts Options) (_ *Browser, err error) {
 		b.impl = firefoxImpl{f}
 	}
 	session.SetBrowser(b.impl)
+	logger.Info("browser started", "browser", string(opts.Browser))
 	for _, f := range b.facts {
 		if !f.HasBackground {
 			continue
@@ -192,6 +195,7 @@ func Launch(ctx context.Context, opts Options) (_ *Browser, err error) {
 		if err := session.WaitBackground(ctx, f.Index); err != nil {
 			return nil, fmt.Errorf("failed to launch: the bridge in the background of %s did not connect: %w", f.Name, err)
 		}
+		logger.Info("background connected", "name", f.Name)
 	}
 	return b, nil
 }
