@@ -122,6 +122,11 @@ func (e *Extension) Name() string { return e.in.Name }
 // scripts, permissions and host permissions, a gecko id, a background.
 func (e *Extension) Added() []string { return append([]string(nil), e.in.Added...) }
 
+// Pages lists the extension's HTML pages that [Extension.Page] can act in
+// once open (for example with driver's Browser.OpenPage): paths relative to
+// its root, sorted.
+func (e *Extension) Pages() []string { return append([]string(nil), e.in.Pages...) }
+
 // hasBackground reports whether the extension has a background for the
 // browser it runs in (every instrumented extension does: one without gets a
 // bridge-only one).

@@ -148,7 +148,6 @@ func cmdListen(ctx context.Context, s *shell, c *call) (result, error) {
 	s.mu.Lock()
 	s.listeners = append(s.listeners, le)
 	s.mu.Unlock()
-	extID := s.exts()[ext].ID()
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
@@ -165,11 +164,7 @@ func cmdListen(ctx context.Context, s *shell, c *call) (result, error) {
 				}
 				return
 			}
-			how := "onConnect"
-			if snd := p.Sender(); snd != nil && snd.ID != "" && snd.ID != extID {
-				how = "onConnectExternal"
-			}
-			s.addPort(p, ext, how, true, record{})
+			s.addPort(p, ext, string(p.How()), true, record{})
 		}
 	}()
 	return result{rec: realmRecord(ext, c), text: "listening in " + where}, nil
