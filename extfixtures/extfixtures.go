@@ -27,6 +27,16 @@
 //     background script"}; the content script runs in all frames, records
 //     {port, sender, msg} and answers {greeting: "hi from content script",
 //     frame: location.href}.
+//   - messages: one-off messages. The background's runtime.onMessage
+//     listener answers by the message's kind: "sync" at once with {farewell:
+//     "goodbye", from: sender.url}, "async" 20 ms later with {late: true},
+//     "promise" with a promise of {promised: true}, "none" never, "throw" by
+//     throwing, "fn" with a function; its onMessageExternal listener answers
+//     {external: true, from: sender.id, msg}; askTab(tabId, msg, frameId)
+//     sends to a tab and resolves with {response} or {error}. The content
+//     script sends {kind: "sync", greeting: "hello from the content script"}
+//     at start (top frame) and answers messages {to: "cs"} with {in:
+//     location.href}.
 //   - multiport: MDN's "multiple content scripts" pattern. Two content scripts
 //     connect as "port-from-cs-a" and "port-from-cs-b"; the background keeps
 //     an array of ports per tab and broadcasts {greeting: "they clicked the
@@ -75,7 +85,7 @@ import (
 
 // files holds the fixture extensions and the test pages, one folder each.
 //
-//go:embed all:echo all:extpages all:extpair-a all:extpair-b all:hostile all:multiport all:nolistener all:pingpong all:tabsconnect all:pages
+//go:embed all:echo all:extpages all:extpair-a all:extpair-b all:hostile all:messages all:multiport all:nolistener all:pingpong all:tabsconnect all:pages
 var files embed.FS
 
 // pagesDir is the folder of the test pages, which is not an extension.
