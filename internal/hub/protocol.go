@@ -35,6 +35,11 @@ const (
 	FramePostError  = "perr" // P, E: the browser refused a message Go posted
 	FrameAccept     = "acc"  // L, P: a Go listener received the port P
 	FrameLog        = "log"  // Level, Text: console output or an uncaught error
+	// Tab, Frame: where the realm is, once it learns it after its hello
+	// (an extension page from tabs.getCurrent and, in Firefox,
+	// runtime.getFrameId; a Firefox content script its frame). A field the
+	// realm does not know is absent.
+	FrameWhere = "where"
 )
 
 // Frame is one frame a realm sends after its hello: an event, or the reply
@@ -56,6 +61,8 @@ type Frame struct {
 	Target string          `json:"target"` // open: runtime.connect's extensionId
 	Level  string          `json:"level"`
 	Text   string          `json:"text"`
+	Tab    *int            `json:"tab"`   // where, open of tabs.connect: a tab id
+	Frame  *int            `json:"frame"` // where: the realm's frame id
 }
 
 // Command is a command Go sends to a realm with [Conn.Call]. Each command
