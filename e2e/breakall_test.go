@@ -1,0 +1,167 @@
+package e2e
+
+import (
+	"encoding/json"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"sync"
+	"testing"
+
+	"github.com/extbridge/extbridge/bridge"
+	"github.com/extbridge/extbridge/driver"
+	"github.com/extbridge/extbridge/driver/drivertest"
+	"github.com/extbridge/extbridge/extfixtures"
+)
+
+var breakallDir = sync.OnceValues(func() (string, error) {
+	// Next to the other fixtures, in the folder TestMain removes.
+	return extfixtures.Materialize("breakall", filepath.Dir(fixtureDirs[0]))
+})
+
+// breakallBrowser is the shared browser with the breakall fixture alone.
+// That it launched at all means the background's bridge connected although
+// the background broke every builtin right after the bridge started.
+func breakallBrowser(t *testing.T, kind driver.Kind) (*driver.Browser, *bridge.Extension) {
+	t.Helper()
+	dir, err := breakallDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := drivertest.Shared(t, driver.Options{Browser: kind, Extensions: []string{dir}})
+	return b, b.Extensions()[0]
+}
+
+// brokenLog is the line breakall logs once it has broken a realm.
+var brokenLog = regexp.MustCompile(`^breakall: (\w+) replaced (\d+) builtin members \((\d+) kept\)`)
+
+// brokenFloor is the fewest members breakall must replace in a realm: it
+// replaced 400 and more in every realm of both browsers when measured, so
+// fewer means the walker stopped breaking things and the tests below would
+// prove little.
+const brokenFloor = 300
+
+// brokenCount waits for breakall's log line in a realm kind and returns its
+// count of replaced members.
+func brokenCount(t *testing.T, w *bridge.Watch, kind bridge.RealmKind, url string) int {
+	t.Helper()
+	ev := drivertest.WaitEvent(t, w, "breakall's count in the "+string(kind), func(ev bridge.Event) bool {
+		return ev.Kind == bridge.EventLog && ev.Realm.Kind == kind && (url == "" || ev.Realm.URL == url) && brokenLog.MatchString(ev.Text)
+	})
+	m := brokenLog.FindStringSubmatch(ev.Text)
+	n, _ := strconv.Atoi(m[2])
+	t.Logf("%s", ev.Text)
+	if n < brokenFloor {
+		t.Errorf("breakall replaced %d members in the %s, want at least %d", n, kind, brokenFloor)
+	}
+	return n
+}
+
+// sentBy reports whether the port's sender is in the tab.
+func sentBy(p *bridge.Port, tab int) bool {
+	s := p.Sender()
+	return s != nil && s.Tab != nil && s.Tab.ID == tab
+}
+
+// An extension that breaks every builtin after start-up, in the background
+// and its content scripts: every port is still mirrored at both ends, and
+// Go still drives ports in its realms.
+func TestBreakAll(t *testing.T) {
+	drivertest.Run(t, func(t *testing.T, kind driver.Kind) {
+		b, ext := breakallBrowser(t, kind)
+		ctx := drivertest.Context(t)
+		w := drivertest.Watch(t, ext)
+		brokenCount(t, w, bridge.RealmBackground, "")
+
+		// Go listens in the background, next to the extension's listener.
+		bg := background(t, ext)
+		l, err := bg.Listen(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+
+		page := pagesURL + "index.html?" + url.QueryEscape(t.Name())
+		tab := drivertest.NewTab(t, b, page)
+
+		// The content script's own port at both ends, what it posted after
+		// breaking its realm, the background's echo of it at both ends, and
+		// its log line. Events are in order within a realm only, so all are
+		// awaited at once.
+		var csEnd, bgEnd *bridge.Port
+		var count json.RawMessage
+		var csLog string
+		echoedOut, echoedIn := false, false
+		drivertest.WaitEvent(t, w, "breakall-cs opening at both ends, its count and the echo at both ends", func(ev bridge.Event) bool {
+			switch {
+			case ev.Kind == bridge.EventOpen && ev.Realm.Kind == bridge.RealmContent && ev.Realm.URL == page && ev.Name == "breakall-cs":
+				csEnd = ev.Port
+			case ev.Kind == bridge.EventOpen && ev.Realm.Kind == bridge.RealmBackground && ev.Name == "breakall-cs" && sentBy(ev.Port, tab.ID()):
+				bgEnd = ev.Port
+			case ev.Kind == bridge.EventLog && ev.Realm.Kind == bridge.RealmContent && ev.Realm.URL == page && brokenLog.MatchString(ev.Text):
+				csLog = ev.Text
+			case ev.Kind != bridge.EventMessage:
+			case bgEnd != nil && ev.Port == bgEnd && !ev.Outgoing:
+				count = ev.Data
+			case bgEnd != nil && ev.Port == bgEnd && ev.Outgoing:
+				echoedOut = true
+			case csEnd != nil && ev.Port == csEnd && !ev.Outgoing:
+				echoedIn = true
+			}
+			return csEnd != nil && bgEnd != nil && count != nil && csLog != "" && echoedOut && echoedIn
+		})
+		t.Logf("%s", csLog)
+		var got struct {
+			Realm  string `json:"realm"`
+			Broken int    `json:"broken"`
+		}
+		if err := json.Unmarshal(count, &got); err != nil || got.Realm != "content" {
+			t.Fatalf("the content script posted %s, want {realm: content, broken: N}", count)
+		}
+		if got.Broken < brokenFloor {
+			t.Errorf("breakall replaced %d members in the content script, want at least %d", got.Broken, brokenFloor)
+		}
+
+		// Go's listener got the same port the extension's listener did.
+		acc := acceptWhere(t, l, "breakall-cs from the test's tab", func(p *bridge.Port) bool {
+			return p.Name() == "breakall-cs" && sentBy(p, tab.ID())
+		})
+		if acc != bgEnd {
+			t.Errorf("Go accepted another mirror of breakall-cs than the one the Watch saw")
+		}
+		post(t, acc, "from Go's listener")
+		drivertest.RecvMatch(t, acc, `{"echo":"from Go's listener","realm":"content"}`)
+
+		// Go as the content script: runtime.connect, the background echoes.
+		cs := contentScript(t, ext, tab, 0)
+		p := connect(t, cs, "go-from-cs")
+		for i := range 3 {
+			post(t, p, i)
+			drivertest.RecvMatch(t, p, `{"echo":`+strconv.Itoa(i)+`,"realm":"background"}`)
+		}
+		// Go as the background: tabs.connect, the content script echoes.
+		tp, err := bg.TabsConnect(ctx, tab.ID(), bridge.ConnectInfo{Name: "go-from-bg"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tp.Disconnect()
+		post(t, tp, "ping")
+		drivertest.RecvMatch(t, tp, `{"echo":"ping","realm":"content"}`)
+
+		// Go speaks for the extension's own port, from each end.
+		post(t, csEnd, "Go as the content script")
+		drivertest.WaitEvent(t, w, "the background receiving Go's message on breakall-cs",
+			inRealm(bridge.RealmBackground, "breakall-cs", false, `"Go as the content script"`))
+		drivertest.RecvMatch(t, csEnd, `{"echo":"Go as the content script","realm":"background"}`)
+
+		// Closing the tab ends the port at the background's end.
+		if err := tab.Close(ctx); err != nil {
+			t.Fatal(err)
+		}
+		drivertest.WaitEvent(t, w, "the background's end of breakall-cs ending with the tab", func(ev bridge.Event) bool {
+			return ev.Kind == bridge.EventDisconnect && ev.Port == bgEnd
+		})
+		drivertest.ExpectDisconnect(t, bgEnd, "")
+	})
+}
