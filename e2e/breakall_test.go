@@ -165,3 +165,101 @@ func TestBreakAll(t *testing.T) {
 		drivertest.ExpectDisconnect(t, bgEnd, "")
 	})
 }
+
+// The same extension page open in two tabs, each of which broke every
+// builtin after start-up: both are mirrored, and their events tell the two
+// realms apart by realm id and tab id (which the page learns with
+// tabs.getCurrent and sends in a where frame).
+func TestBreakAllPages(t *testing.T) {
+	drivertest.Run(t, func(t *testing.T, kind driver.Kind) {
+		b, ext := breakallBrowser(t, kind)
+		w := drivertest.Watch(t, ext)
+		tab := drivertest.NewTab(t, b, pagesURL+"index.html?"+url.QueryEscape(t.Name()))
+		// The background opens and closes the page's tabs: Firefox does not
+		// let a tab navigate to a moz-extension: URL from outside.
+		opener := connect(t, contentScript(t, ext, tab, 0), "opener")
+		for range 2 {
+			post(t, opener, map[string]string{"cmd": "open", "path": "page.html"})
+			drivertest.RecvMatch(t, opener, `{"echo":{"cmd":"open"}}`)
+		}
+
+		// Each page's own port at both ends, and what it posted.
+		type pageRealm struct {
+			end, bgEnd *bridge.Port
+			broken     int
+			tab        int
+		}
+		pages := map[string]*pageRealm{} // by realm id
+		bgEnds := map[*bridge.Port]bool{}
+		drivertest.WaitEvent(t, w, "two pages opening breakall-page and posting their count", func(ev bridge.Event) bool {
+			switch {
+			case ev.Kind == bridge.EventOpen && ev.Realm.Kind == bridge.RealmPage && ev.Name == "breakall-page":
+				pages[ev.Realm.ID] = &pageRealm{end: ev.Port, tab: -1}
+			case ev.Kind == bridge.EventOpen && ev.Realm.Kind == bridge.RealmBackground && ev.Name == "breakall-page":
+				bgEnds[ev.Port] = true
+			case ev.Kind == bridge.EventMessage && ev.Realm.Kind == bridge.RealmPage && ev.Outgoing && pages[ev.Realm.ID] != nil:
+				var got struct {
+					Broken int `json:"broken"`
+				}
+				if json.Unmarshal(ev.Data, &got) == nil {
+					pages[ev.Realm.ID].broken = got.Broken
+				}
+			}
+			done := 0
+			for _, p := range pages {
+				if p.broken > 0 {
+					done++
+				}
+			}
+			return done == 2 && len(bgEnds) == 2
+		})
+		for id, p := range pages {
+			t.Logf("%s: page #%s replaced %d builtin members", kind, id[:6], p.broken)
+			if p.broken < brokenFloor {
+				t.Errorf("breakall replaced %d members in a page, want at least %d", p.broken, brokenFloor)
+			}
+		}
+
+		// Go posts as each page's end; the background echoes, and the echo
+		// arriving in the page is an event of that page's realm. The tab id
+		// comes with the where frame the page sends once tabs.getCurrent
+		// answers: ask again until it has come.
+		for id, p := range pages {
+			where := bridge.Realm{TabID: -1}
+			for try := 0; try < 50 && where.TabID < 0; try++ {
+				post(t, p.end, "where are you?")
+				ev := drivertest.WaitEvent(t, w, "the echo arriving in page #"+id[:6], func(ev bridge.Event) bool {
+					return ev.Port == p.end && ev.Kind == bridge.EventMessage && !ev.Outgoing
+				})
+				where = ev.Realm
+			}
+			t.Logf("%s: %s", kind, where)
+			if where.ID != id || where.Kind != bridge.RealmPage || where.TabID < 0 || where.FrameID != 0 {
+				t.Errorf("page realm = %+v, want page %s in a tab, frame 0", where, id)
+			}
+			p.tab = where.TabID
+		}
+		var tabs []int
+		for _, p := range pages {
+			tabs = append(tabs, p.tab)
+		}
+		if len(tabs) != 2 || tabs[0] == tabs[1] {
+			t.Errorf("the two pages' tabs = %v, want two different tabs", tabs)
+		}
+		// The tab a page reported is the one the browser gives as the sender.
+		for bgEnd := range bgEnds {
+			s := bgEnd.Sender()
+			if s == nil || s.Tab == nil || (s.Tab.ID != tabs[0] && s.Tab.ID != tabs[1]) {
+				t.Errorf("the background's end of breakall-page has sender %+v, want one of the tabs %v", s, tabs)
+			}
+		}
+
+		// Closing the pages ends their ports at the background.
+		for _, tb := range tabs {
+			post(t, opener, map[string]any{"cmd": "close", "tab": tb})
+		}
+		for bgEnd := range bgEnds {
+			drivertest.ExpectDisconnect(t, bgEnd, "")
+		}
+	})
+}
