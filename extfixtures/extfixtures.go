@@ -40,9 +40,12 @@
 //   - hostile: replaces runtime.connect and tabs.connect with its own
 //     wrappers, replaces the globals a bridge might use (WebSocket, JSON,
 //     Object.assign, Symbol.for, Array.from, Array.prototype.splice) with
-//     throwing stand-ins, and throws in every listener; its onConnect
+//     throwing stand-ins, and throws in every listener (runtime.onConnect,
+//     a port's onMessage and onDisconnect, runtime.onMessage); its onConnect
 //     listeners (background and content script) echo each message first. The
-//     content script connects as "hostile-cs" through its own wrapper.
+//     content script connects as "hostile-cs" through its own wrapper and
+//     sends a one-off message, which the background's onMessage answers
+//     with a tabs.sendMessage to its tab before throwing.
 //   - breakall: one script, breakall.js, in every realm (the background,
 //     every frame's content script, page.html). After registering its
 //     listeners it walks the prototypes and statics of the builtins a

@@ -68,6 +68,7 @@
   const weakSetHas = uncurry(WeakSet.prototype.has);
   const startsWith = uncurry(StringCtor.prototype.startsWith);
   const strSlice = uncurry(StringCtor.prototype.slice);
+  const strIndexOf = uncurry(StringCtor.prototype.indexOf);
   const promiseThen = uncurry(Promise.prototype.then);
   const setT = G.setTimeout;
   const clearT = G.clearTimeout;
@@ -288,14 +289,40 @@
   // (Chromium "Error in event handler: …", Firefox the error), so it never
   // reaches the realm's error event. The wrappers report it, then rethrow.
   const reported = new WeakSetCtor();
+  // A thrown primitive cannot go into a WeakSet: Firefox also fires the
+  // realm's error event for one, at once, so the last one is remembered
+  // until the next task.
+  let thrownPrimitive = null;
   const clip = (s) => (s.length > 8192 ? strSlice(s, 0, 8192) + "…" : s);
+  // dropBridgeFrames removes the wrapper's own frames from a stack.
+  function dropBridgeFrames(s) {
+    if (strIndexOf(s, "/__extbridge/") < 0) return s;
+    let out = "", first = true;
+    for (let from = 0; from <= s.length;) {
+      let nl = strIndexOf(s, "\n", from);
+      if (nl < 0) nl = s.length;
+      const line = strSlice(s, from, nl);
+      if (strIndexOf(line, "/__extbridge/") < 0) {
+        out += first ? line : "\n" + line;
+        first = false;
+      }
+      from = nl + 1;
+    }
+    return out;
+  }
   function reportListenerError(e) {
     try {
       if (e !== null && (typeof e === "object" || typeof e === "function")) {
         if (weakSetHas(reported, e)) return;
         weakSetAdd(reported, e);
+      } else {
+        const slot = { v: e };
+        thrownPrimitive = slot;
+        setT(() => { if (thrownPrimitive === slot) thrownPrimitive = null; }, 0);
       }
-      send({ t: "log", level: "uncaught", text: clip("Error in event handler: " + thrownText(e)) });
+      let text = dropBridgeFrames(thrownText(e));
+      while (text.length > 0 && text[text.length - 1] === "\n") text = strSlice(text, 0, text.length - 1);
+      send({ t: "log", level: "uncaught", text: clip("Error in event handler: " + text) });
     } catch (x) { /* never break the extension */ }
   }
 
@@ -682,7 +709,13 @@
         const file = errEvFilename ? errEvFilename(e) : "";
         if (CFG.realm === "content" && !(file && own && startsWith(str(file), own))) return;
         const err = errEvError ? errEvError(e) : undefined;
-        if (err !== null && typeof err === "object" && weakSetHas(reported, err)) return; // a listener's, reported already
+        // A listener's exception, reported already.
+        if (err !== null && (typeof err === "object" || typeof err === "function")) {
+          if (weakSetHas(reported, err)) return;
+        } else if (thrownPrimitive && thrownPrimitive.v === err) {
+          thrownPrimitive = null;
+          return;
+        }
         const text = err && stackOf(err) ? errText(err) : str(errEvMessage ? errEvMessage(e) : "");
         send({ t: "log", level: "uncaught", text: clip(text + (file ? " (" + str(file) + ":" + str(errEvLineno ? errEvLineno(e) : 0) + ")" : "")) });
       } catch (x) { /* keep going */ }
