@@ -64,9 +64,11 @@ const api = globalThis.browser ?? globalThis.chrome;
     const Str = String, TypeErr = TypeError;
 
     const targets = [];
+    const globals = ["setTimeout", "clearTimeout", "setInterval", "clearInterval", "queueMicrotask", "structuredClone"];
     const add = (label, obj) => {
       if (obj !== null && obj !== undefined && (typeof obj === "object" || typeof obj === "function")) {
         targets[targets.length] = {label, obj};
+        if (label.indexOf(".") < 0 && label[0] !== "%") globals[globals.length] = label; // a global's name
       }
     };
     const addClass = (label, ctor) => {
@@ -131,10 +133,11 @@ const api = globalThis.browser ?? globalThis.chrome;
       for (let i = 0; i < ss.length; i++) replace(obj, ss[i], label + "[" + Str(ss[i]) + "]");
     }
     // The timers are the global's own (or, in a Firefox content script,
-    // its window's): replace them on the global, as zone.js does.
-    const timers = ["setTimeout", "clearTimeout", "setInterval", "clearInterval", "queueMicrotask", "structuredClone"];
-    for (let i = 0; i < timers.length; i++) {
-      const k = timers[i];
+    // its window's): replace them on the global, as zone.js does; and the
+    // global bindings of the builtins walked above (globalThis.Map,
+    // globalThis.JSON, …), as a polyfill that swaps a constructor does.
+    for (let i = 0; i < globals.length; i++) {
+      const k = globals[i];
       if (!(k in G)) continue;
       const d = describe(G, k);
       if (d && !d.configurable) continue;
