@@ -112,6 +112,9 @@
 
   // push appends to an array without Array.prototype.push.
   const push = (arr, v) => { arr[arr.length] = v; };
+  // own reads a field of a command Go sent: only the object's own, never one
+  // the extension put on Object.prototype.
+  const own = (o, k) => (o !== null && typeof o === "object" && hasOwn(o, k) ? o[k] : undefined);
 
   // str turns any value into text without calling anything the extension
   // can replace: primitives convert by themselves, errors through the
@@ -416,7 +419,8 @@
     if (port.sender) ev.sender = port.sender;
     if (extra) {
       if (extra.target !== undefined) ev.target = extra.target;
-      if (extra.tab !== undefined) ev.tab = extra.tab;
+      // A tab id, only if it is one: Go reads it as an integer.
+      if (typeof extra.tab === "number" && extra.tab % 1 === 0) ev.tab = extra.tab;
       if (extra.go) ev.go = true;
     }
     rec.go = !!(extra && extra.go); // Go holds this end: its events are urgent
@@ -452,7 +456,7 @@
     return rec;
   }
 
-  const real = {};
+  const real = { __proto__: null };
   function wrapNamespace(ns) {
     if (!ns) return;
     const rt = ns.runtime;
@@ -463,7 +467,7 @@
         const port = apply(connect, rt, arguments);
         try {
           const extId = typeof arguments[0] === "string" ? arguments[0] : "";
-          track(port, "runtime.connect", extId ? { target: extId } : undefined);
+          track(port, "runtime.connect", extId ? { __proto__: null, target: extId } : undefined);
         } catch (e) { /* never break the extension */ }
         return port;
       });
@@ -481,13 +485,13 @@
       if (!real.tabsConnect) real.tabsConnect = (args) => apply(tconnect, tabs, args);
       defineValue(tabs, "connect", function () {
         const port = apply(tconnect, tabs, arguments);
-        try { track(port, "tabs.connect", { tab: arguments[0] }); } catch (e) { /* keep going */ }
+        try { track(port, "tabs.connect", { __proto__: null, tab: arguments[0] }); } catch (e) { /* keep going */ }
         return port;
       });
     }
   }
   // Keep the real addListener functions for the Go listeners before wrapping.
-  const evAdd = {};
+  const evAdd = { __proto__: null };
   const evNames = ["onConnect", "onConnectExternal", "onMessage", "onMessageExternal"];
   const namespaces = [browserNS, chromeNS];
   for (let n = 0; n < namespaces.length; n++) {
@@ -543,22 +547,24 @@
     switch (c) {
       case "connect": {
         const info = {};
-        if (a.name !== undefined) info.name = a.name;
-        if (a.tls) info.includeTlsChannelId = true;
-        const port = a.ext ? real.connect([a.ext, info]) : real.connect([info]);
-        done(track(port, "runtime.connect", a.ext ? { target: a.ext, go: true } : { go: true }).id);
+        const name = own(a, "name"), ext = own(a, "ext");
+        if (name !== undefined) info.name = name;
+        if (own(a, "tls")) info.includeTlsChannelId = true;
+        const port = ext ? real.connect([ext, info]) : real.connect([info]);
+        done(track(port, "runtime.connect", ext ? { __proto__: null, target: ext, go: true } : { __proto__: null, go: true }).id);
         return;
       }
       case "tconnect": {
         if (!real.tabsConnect) throw new ErrorCtor("tabs.connect is not available in this realm");
         const info = {};
-        if (a.name !== undefined) info.name = a.name;
-        if (a.frame !== undefined && a.frame !== null) info.frameId = a.frame;
-        done(track(real.tabsConnect([a.tab, info]), "tabs.connect", { tab: a.tab, go: true }).id);
+        const name = own(a, "name"), frame = own(a, "frame"), tab = own(a, "tab");
+        if (name !== undefined) info.name = name;
+        if (frame !== undefined && frame !== null) info.frameId = frame;
+        done(track(real.tabsConnect([tab, info]), "tabs.connect", { __proto__: null, tab, go: true }).id);
         return;
       }
       case "listen": {
-        const l = a.l;
+        const l = own(a, "l");
         const fns = [];
         const names = ["onConnect", "onConnectExternal"];
         for (let i = 0; i < names.length; i++) {
@@ -578,11 +584,12 @@
         return;
       }
       case "unlisten": {
-        const fns = mapGet(goListeners, a.l);
+        const l = own(a, "l");
+        const fns = mapGet(goListeners, l);
         if (fns) {
           for (let i = 0; i < fns.length; i++) apply(fns[i].e.remove, fns[i].e.ev, [fns[i].fn]);
         }
-        mapDelete(goListeners, a.l);
+        mapDelete(goListeners, l);
         done(null);
         return;
       }
@@ -592,10 +599,11 @@
         // injects the bridge there first when the page predates it.
         const sc = scripting();
         if (!sc) throw new ErrorCtor("the scripting API is not available");
-        const target = { tabId: a.tab, frameIds: [a.frame] };
+        const tab = own(a, "tab"), frame = own(a, "frame");
+        const target = { tabId: tab, frameIds: [frame] };
         const probe = () => { const b = globalThis.__extbridge; return b ? b.id : null; };
         const idOf = (res) => (res && res[0] ? res[0].result : null);
-        const missing = () => new ErrorCtor("no content-script world in tab " + a.tab + " frame " + a.frame);
+        const missing = () => new ErrorCtor("no content-script world in tab " + str(tab) + " frame " + str(frame));
         callAPI(sc, sc.executeScript, [{ target, func: probe }], (res) => {
           const id = idOf(res);
           if (id) { done(id); return; }
@@ -610,8 +618,9 @@
       }
       case "frames": {
         const wn = (browserNS && browserNS.webNavigation) || chromeNS.webNavigation;
-        callAPI(wn, wn.getAllFrames, [{ tabId: a.tab }], (frames) => {
-          if (!frames) { fail(new ErrorCtor("no tab with id " + a.tab)); return; }
+        const tab = own(a, "tab");
+        callAPI(wn, wn.getAllFrames, [{ tabId: tab }], (frames) => {
+          if (!frames) { fail(new ErrorCtor("no tab with id " + str(tab))); return; }
           const out = [];
           for (let i = 0; i < frames.length; i++) {
             const f = frames[i];
@@ -646,32 +655,33 @@
   function handle(cmd) {
     if (cmd === null || typeof cmd !== "object") return;
     // Port traffic takes the fast path: no promise, no reply.
-    const c = cmd.c;
+    const c = own(cmd, "c");
     if (c === "post") {
-      const rec = mapGet(byId, cmd.p);
-      if (!rec) { send({ t: "perr", p: cmd.p, e: "Attempting to use a disconnected port object" }, true); return; }
-      try { rec.post(cmd.d); } catch (e) { send({ t: "perr", p: cmd.p, e: messageOf(e) }, true); }
+      const p = own(cmd, "p");
+      const rec = mapGet(byId, p);
+      if (!rec) { send({ t: "perr", p, e: "Attempting to use a disconnected port object" }, true); return; }
+      try { rec.post(own(cmd, "d")); } catch (e) { send({ t: "perr", p, e: messageOf(e) }, true); }
       return;
     }
     if (c === "watch") { // Go opened its first Watch, or closed its last
-      watched = !!cmd.on;
+      watched = !!own(cmd, "on");
       flush();
       return;
     }
     if (c === "disc") {
-      const rec = mapGet(byId, cmd.p);
+      const rec = mapGet(byId, own(cmd, "p"));
       if (!rec) return;
       rec.open = false;
       mapDelete(byId, rec.id);
       try { rec.disc(); } catch (e) { /* already gone */ }
       return;
     }
-    const i = cmd.i;
+    const i = own(cmd, "i");
     let answered = false;
     const done = (v) => { if (!answered) { answered = true; reply(i, v); } };
     const fail = (e) => { if (!answered) { answered = true; reply(i, undefined, e === undefined ? "undefined" : e); } };
     try {
-      run(c, cmd.a || {}, done, fail);
+      run(c, own(cmd, "a") || { __proto__: null }, done, fail);
     } catch (e) {
       fail(e);
     }
