@@ -43,6 +43,46 @@ func TestListenerExceptions(t *testing.T) {
 		page := pagesURL + "index.html?" + url.QueryEscape(t.Name())
 		tab := drivertest.NewTab(t, b, page)
 
+		want := map[bridge.RealmKind]map[string]int{}
+		for k, texts := range listenerThrows {
+			want[k] = map[string]int{}
+			for _, s := range texts {
+				want[k][s] = 0
+			}
+		}
+		csReady := false   // the content script ran: its listeners are in place
+		firstThrows := 0   // reports of the content script's throw after "first", before the echo of "second"
+		sawSecond := false // the content script echoed "second"
+		see := func(ev bridge.Event) {
+			if ev.Time.Before(start) || (ev.Realm.Kind == bridge.RealmContent && ev.Realm.URL != page) {
+				return
+			}
+			switch {
+			case ev.Kind == bridge.EventOpen && ev.Realm.Kind == bridge.RealmContent && ev.Name == "hostile-cs":
+				csReady = true
+			case ev.Kind == bridge.EventMessage && ev.Realm.Kind == bridge.RealmContent && ev.Outgoing && string(ev.Data) == `"second"`:
+				sawSecond = true
+			case ev.Kind == bridge.EventLog:
+				for s := range want[ev.Realm.Kind] {
+					if !strings.Contains(ev.Text, s) {
+						continue
+					}
+					if ev.Level != bridge.LogUncaught || !strings.HasPrefix(ev.Text, "Error in event handler: "+s) {
+						t.Errorf("%s: got %s, want level uncaught and the text \"Error in event handler: %s…\"", kind, ev, s)
+					}
+					want[ev.Realm.Kind][s]++
+					if s == "Error: hostile: content onMessage throws" && !sawSecond {
+						firstThrows++
+					}
+					t.Logf("%s: %s: %q", kind, ev.Realm.Kind, ev.Text)
+				}
+			}
+		}
+		drivertest.WaitEvent(t, w, "the content script opening hostile-cs", func(ev bridge.Event) bool {
+			see(ev)
+			return csReady
+		})
+
 		// Go as the background connects to the content script (its
 		// onConnect throws), posts (its port's onMessage echoes, then
 		// throws), then posts again: the echo of the second message comes
@@ -63,36 +103,8 @@ func TestListenerExceptions(t *testing.T) {
 		}
 		post(t, tp, "second")
 
-		want := map[bridge.RealmKind]map[string]int{}
-		for k, texts := range listenerThrows {
-			want[k] = map[string]int{}
-			for _, s := range texts {
-				want[k][s] = 0
-			}
-		}
-		firstThrows := 0 // reports of the content script's throw after "first", before the echo of "second"
-		sawSecond := false
 		drivertest.WaitEvent(t, w, "every listener's exception as an EventLog event", func(ev bridge.Event) bool {
-			if ev.Time.Before(start) || (ev.Realm.Kind == bridge.RealmContent && ev.Realm.URL != page) {
-				return false
-			}
-			if ev.Kind == bridge.EventMessage && ev.Realm.Kind == bridge.RealmContent && ev.Outgoing && string(ev.Data) == `"second"` {
-				sawSecond = true
-			}
-			if ev.Kind == bridge.EventLog {
-				for s := range want[ev.Realm.Kind] {
-					if strings.Contains(ev.Text, s) {
-						if ev.Level != bridge.LogUncaught || !strings.HasPrefix(ev.Text, "Error in event handler: "+s) {
-							t.Errorf("%s: got %s, want level uncaught and the text \"Error in event handler: %s…\"", kind, ev, s)
-						}
-						want[ev.Realm.Kind][s]++
-						if s == "Error: hostile: content onMessage throws" && !sawSecond {
-							firstThrows++
-						}
-						t.Logf("%s: %s: %q", kind, ev.Realm.Kind, ev.Text)
-					}
-				}
-			}
+			see(ev)
 			for _, m := range want {
 				for _, n := range m {
 					if n == 0 {
