@@ -9,11 +9,12 @@ all: test
 deps:
 	@./scripts/deps.sh
 
-# check: formatting and vet, no browser needed.
+# check: formatting, vet and a tidy go.mod, no browser needed.
 check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	@$(GO) mod tidy -diff || { echo "go mod tidy would change go.mod/go.sum: run it"; exit 1; }
 
 test: deps check
 	$(GO) test -race -count=1 -timeout 20m ./...

@@ -7,16 +7,15 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/extbridge/extbridge/internal/chromium"
-	"github.com/extbridge/extbridge/internal/leakcheck"
-
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
 	"github.com/extbridge/extbridge/driver"
 	"github.com/extbridge/extbridge/internal/bidi"
+	"github.com/extbridge/extbridge/internal/chromium"
 	"github.com/extbridge/extbridge/internal/firefox"
+	"github.com/extbridge/extbridge/internal/leakcheck"
 )
 
 // bareBrowser is a browser started without extbridge, with an extension

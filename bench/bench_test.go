@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/extbridge/extbridge/bench/internal/benchkit"
 	"github.com/extbridge/extbridge/bridge"
 	"github.com/extbridge/extbridge/driver"
 	"github.com/extbridge/extbridge/driver/drivertest"
@@ -31,7 +32,7 @@ type env struct {
 	mu     sync.Mutex
 	dir    string
 	ext    string
-	srv    *Server
+	srv    *benchkit.Server
 	live   map[string]any
 }
 
@@ -74,10 +75,10 @@ func (e *env) setup(b *testing.B) {
 		b.Fatal(err)
 	}
 	e.dir = dir
-	if e.ext, err = Extension(dir); err != nil {
+	if e.ext, err = benchkit.Extension(dir); err != nil {
 		b.Fatal(err)
 	}
-	if e.srv, err = NewServer(); err != nil {
+	if e.srv, err = benchkit.NewServer(); err != nil {
 		b.Fatal(err)
 	}
 }
@@ -175,7 +176,7 @@ func roundTrip(ctx context.Context, p *bridge.Port, i int) error {
 
 // BenchmarkRoundTrip is Go → port → the background's echo → Go: Go acts as
 // the content script, posts one message and waits for its echo. rtt-ms is
-// the median over batches of Batch round trips of the mean within a batch.
+// the median over batches of benchkit.Batch round trips of the mean within a batch.
 func BenchmarkRoundTrip(b *testing.B) {
 	e := newEnv(b)
 	for _, kind := range drivertest.Browsers() {
@@ -197,12 +198,12 @@ func BenchmarkRoundTrip(b *testing.B) {
 				samples = append(samples, time.Since(t0))
 			}
 			b.StopTimer()
-			b.ReportMetric(ms(BatchMedian(samples, Batch)), "rtt-ms")
+			b.ReportMetric(ms(benchkit.BatchMedian(samples, benchkit.Batch)), "rtt-ms")
 		})
 	}
 }
 
-// BenchmarkPipelined posts bursts of Burst messages at once, spread
+// BenchmarkPipelined posts bursts of benchkit.Burst messages at once, spread
 // round-robin over 1 or 16 ports, and waits for every echo. msgs/s is the
 // median over bursts; b.N is the number of messages.
 func BenchmarkPipelined(b *testing.B) {
@@ -237,16 +238,16 @@ func BenchmarkPipelined(b *testing.B) {
 					wg.Wait()
 					return time.Since(t0)
 				}
-				burst(Burst) // warm up
+				burst(benchkit.Burst) // warm up
 				b.ResetTimer()
 				var rates []float64
-				for left := b.N; left > 0; left -= Burst {
-					size := min(left, Burst)
+				for left := b.N; left > 0; left -= benchkit.Burst {
+					size := min(left, benchkit.Burst)
 					d := burst(size)
 					rates = append(rates, float64(size)/d.Seconds())
 				}
 				b.StopTimer()
-				b.ReportMetric(Median(rates), "msgs/s")
+				b.ReportMetric(benchkit.Median(rates), "msgs/s")
 			})
 		}
 	}
@@ -286,8 +287,8 @@ func BenchmarkLaunch(b *testing.B) {
 				bare = append(bare, ms(start(nil)))
 			}
 			b.StopTimer()
-			b.ReportMetric(Median(ours), "launch-ms")
-			b.ReportMetric(Median(bare), "bare-ms")
+			b.ReportMetric(benchkit.Median(ours), "launch-ms")
+			b.ReportMetric(benchkit.Median(bare), "bare-ms")
 		})
 	}
 }
@@ -331,7 +332,7 @@ func BenchmarkMemory(b *testing.B) {
 				}
 			}
 			b.StopTimer()
-			b.ReportMetric(Median(per), "KiB/1000ports")
+			b.ReportMetric(benchkit.Median(per), "KiB/1000ports")
 		})
 	}
 }
@@ -364,12 +365,12 @@ func BenchmarkOverhead(b *testing.B) {
 		b.Run(string(kind), func(b *testing.B) {
 			bare := e.bare(b, kind)
 			bridged := tabOpener(e.browser(b, kind))
-			cfg := DefaultRunner()
+			cfg := benchkit.DefaultRunner()
 			metrics := map[string][]float64{}
 			add := func(k string, v float64) { metrics[k] = append(metrics[k], v) }
 			b.ResetTimer()
 			for i := range b.N {
-				var without, with *Figures
+				var without, with *benchkit.Figures
 				if i%2 == 0 {
 					without = runOnce(b, e, cfg, false, bare.open).Port
 					with = runOnce(b, e, cfg, false, bridged).Port
@@ -393,7 +394,7 @@ func BenchmarkOverhead(b *testing.B) {
 			}
 			b.StopTimer()
 			for k, v := range metrics {
-				b.ReportMetric(Median(v), k)
+				b.ReportMetric(benchkit.Median(v), k)
 			}
 		})
 	}
@@ -421,9 +422,9 @@ func tabOpener(br *driver.Browser) func(ctx context.Context, url string) (func()
 // runRunner opens the runner page b.N times with open and reports the
 // medians of its figures.
 func runRunner(b *testing.B, e *env, wire bool, open func(ctx context.Context, url string) (func(), error)) {
-	cfg := DefaultRunner()
+	cfg := benchkit.DefaultRunner()
 	metrics := map[string][]float64{}
-	add := func(prefix string, f *Figures) {
+	add := func(prefix string, f *benchkit.Figures) {
 		if f == nil {
 			return
 		}
@@ -441,13 +442,13 @@ func runRunner(b *testing.B, e *env, wire bool, open func(ctx context.Context, u
 	}
 	b.StopTimer()
 	for k, v := range metrics {
-		b.ReportMetric(Median(v), k)
+		b.ReportMetric(benchkit.Median(v), k)
 	}
 }
 
 // runOnce opens the runner page with cfg (and the wire, if asked) with
 // open, waits for its result and closes the tab.
-func runOnce(b *testing.B, e *env, cfg RunnerConfig, wire bool, open func(ctx context.Context, url string) (func(), error)) RunnerResult {
+func runOnce(b *testing.B, e *env, cfg benchkit.RunnerConfig, wire bool, open func(ctx context.Context, url string) (func(), error)) benchkit.RunnerResult {
 	b.Helper()
 	ctx := ctxFor(b)
 	url, wait := e.srv.RunnerURL(cfg, wire)

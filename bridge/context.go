@@ -17,28 +17,35 @@ type ConnectInfo struct {
 	IncludeTLSChannelID bool
 }
 
-// Context is one realm of an extension that Go acts in: the background, or
-// the content-script world of one frame of a tab. What Go does through it,
-// the extension sees as done by code in that realm.
+// Context is one realm of an extension that Go acts in: the background, the
+// content-script world of one frame of a tab, or an extension page (a
+// popup, the options page, any page of the extension). What Go does through
+// it, the extension sees as done by code in that realm.
 //
 // A Context is safe for concurrent use.
 type Context struct {
 	ext   *Extension
 	kind  RealmKind
-	rc    *realmConn // content: the world it is bound to
-	tab   int
+	rc    *realmConn // content, page: the realm it is bound to
+	tab   int        // content, page: the tab (-1: a page not in a tab)
 	frame int
 }
 
 func (c *Context) String() string {
-	if c.kind == RealmBackground {
+	switch c.kind {
+	case RealmBackground:
 		return "the background of " + c.ext.label()
+	case RealmPage:
+		if c.tab < 0 {
+			return fmt.Sprintf("the page %s of %s", c.rc.info.URL, c.ext.label())
+		}
+		return fmt.Sprintf("the page %s of %s in tab %d", c.rc.info.URL, c.ext.label(), c.tab)
 	}
 	return fmt.Sprintf("the content script of %s in tab %d frame %d", c.ext.label(), c.tab, c.frame)
 }
 
 // realm returns the live realm connection: the current background (woken if
-// needed), or the content-script world the Context is bound to.
+// needed), or the content-script world or page the Context is bound to.
 func (c *Context) realm(ctx context.Context) (*realmConn, error) {
 	if c.kind == RealmBackground {
 		return c.ext.background(ctx)
@@ -80,7 +87,7 @@ func (c *Context) open(ctx context.Context, how How, cmd hub.Command) (*Port, er
 			}
 		}
 	}
-	raw, err := rc.c.Call(ctx, cmd, orphan)
+	raw, err := callRaw(ctx, rc, cmd, orphan)
 	if err != nil {
 		return nil, fmt.Errorf("failed to %s from %s: %w", how, c, err)
 	}
@@ -130,8 +137,9 @@ func (c *Context) Listen(ctx context.Context) (*Listener, error) {
 // Eval evaluates a JavaScript expression in this realm, awaits it if it is a
 // promise, and JSON-decodes the value into out (out may be nil). The code
 // runs through the browser's own protocol (Chromium: the DevTools protocol;
-// Firefox: the Debugger API and the content script's sandbox), since
-// Manifest V3 forbids eval inside the extension.
+// Firefox: the Debugger API and the content script's sandbox), since the
+// extension's content security policy forbids eval in its own pages and
+// worker.
 func (c *Context) Eval(ctx context.Context, js string, out any) error {
 	rc, err := c.realm(ctx)
 	if err != nil {
@@ -142,9 +150,12 @@ func (c *Context) Eval(ctx context.Context, js string, out any) error {
 		return fmt.Errorf("failed to eval in %s: no browser", c)
 	}
 	var raw json.RawMessage
-	if c.kind == RealmBackground {
+	switch c.kind {
+	case RealmBackground:
 		raw, err = b.EvalBackground(ctx, c.ext.driverExt(), js)
-	} else {
+	case RealmPage:
+		raw, err = b.EvalPage(ctx, c.ext.driverExt(), c.tab, rc.info.ID, js)
+	default:
 		raw, err = b.EvalContent(ctx, c.ext.driverExt(), c.tab, c.frame, rc.info.ID, js)
 	}
 	if err != nil {

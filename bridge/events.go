@@ -16,6 +16,8 @@ const (
 	EventDisconnect EventKind = "disconnect" // a port end ended
 	EventOverflow   EventKind = "overflow"   // Dropped events were lost: the history or the watch fell behind
 	EventLog        EventKind = "log"        // the extension's code wrote to the console or threw an uncaught error
+	EventSend       EventKind = "send"       // a one-off message was sent, or delivered to a listener (How says which)
+	EventResponse   EventKind = "response"   // the response to a one-off message (Data), or its failure (Err)
 )
 
 // RealmKind is the kind of a realm.
@@ -37,6 +39,13 @@ const (
 	HowTabsConnect       How = "tabs.connect"      // this end called tabs.connect
 	HowOnConnect         How = "onConnect"         // this end was delivered to runtime.onConnect
 	HowOnConnectExternal How = "onConnectExternal" // … to runtime.onConnectExternal
+
+	HowSendMessage       How = "runtime.sendMessage"       // send: this realm called runtime.sendMessage
+	HowTabsSendMessage   How = "tabs.sendMessage"          // send: … tabs.sendMessage
+	HowOnMessage         How = "onMessage"                 // send: a runtime.onMessage listener of this realm got the message
+	HowOnMessageExternal How = "onMessageExternal"         // send: … a runtime.onMessageExternal listener
+	HowConnectNative     How = "runtime.connectNative"     // open: this realm called runtime.connectNative (Name: the host)
+	HowSendNativeMessage How = "runtime.sendNativeMessage" // send: … runtime.sendNativeMessage (Target: the host)
 )
 
 // LogLevel is the console method of an [EventLog], or how an error went
@@ -96,6 +105,12 @@ type Event struct {
 	Dropped  int             // overflow: how many events were lost
 	Level    LogLevel        // log: the console method, or how an error went uncaught
 	Text     string          // log: the arguments, strings as they are and other values as JSON
+
+	// MessageID ties a one-off message's EventSend to its EventResponse: the
+	// same id, in the same realm (Realm.ID).
+	MessageID int64
+	Target    string // send: the extension (sendMessage) or native host (sendNativeMessage) it was sent to, if named
+	TabID     int    // send via tabs.sendMessage: the tab it was sent to
 }
 
 // String renders the event on one line.
@@ -131,6 +146,26 @@ func (ev Event) String() string {
 			s += ": " + ev.Err.Error()
 		}
 		return s
+	case EventSend:
+		s := fmt.Sprintf("%s %s message #%d via %s", ts, where, ev.MessageID, ev.How)
+		if ev.Target != "" {
+			s += " to " + ev.Target
+		}
+		if ev.How == HowTabsSendMessage {
+			s += fmt.Sprintf(" to tab %d", ev.TabID)
+		}
+		if ev.Sender != nil {
+			s += " from " + ev.Sender.URL
+		}
+		return s + ": " + string(ev.Data)
+	case EventResponse:
+		if ev.Err != nil {
+			return fmt.Sprintf("%s %s message #%d failed: %v", ts, where, ev.MessageID, ev.Err)
+		}
+		if ev.Data == nil {
+			return fmt.Sprintf("%s %s message #%d answered with no response", ts, where, ev.MessageID)
+		}
+		return fmt.Sprintf("%s %s message #%d answered: %s", ts, where, ev.MessageID, ev.Data)
 	case EventOverflow:
 		return fmt.Sprintf("%s %d events lost", ts, ev.Dropped)
 	case EventLog:

@@ -2,6 +2,7 @@ package bridge_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log"
 	"net/http/httptest"
@@ -266,5 +267,80 @@ func ExampleListener_Accept() {
 				}
 			}()
 		}
+	}
+}
+
+// Page acts as an extension page open in a tab: its ports carry the page
+// as their sender.
+func ExampleExtension_Page() {
+	_ = func(ctx context.Context, b *driver.Browser, ext *bridge.Extension) error {
+		tab, err := b.OpenPage(ctx, ext, "options.html")
+		if err != nil {
+			return err
+		}
+		page, err := ext.Page(ctx, tab.ID())
+		if err != nil {
+			return err
+		}
+		port, err := page.Connect(ctx, bridge.ConnectInfo{Name: "from-options"})
+		if err != nil {
+			return err
+		}
+		return port.PostMessage(ctx, "hello from the options page")
+	}
+}
+
+// Popup is the action's popup once the action click opened it.
+func ExampleExtension_Popup() {
+	_ = func(ctx context.Context, tab *driver.Tab, ext *bridge.Extension) error {
+		if err := tab.ClickAction(ctx, ext); err != nil { // an action with a default_popup
+			return err
+		}
+		popup, err := ext.Popup(ctx)
+		if err != nil {
+			return err
+		}
+		var title string
+		return popup.Eval(ctx, "document.title", &title)
+	}
+}
+
+// SendMessage is runtime.sendMessage from a realm, with the response.
+func ExampleContext_SendMessage() {
+	_ = func(ctx context.Context, cs *bridge.Context) error {
+		var resp struct{ Farewell string }
+		err := cs.SendMessage(ctx, map[string]string{"greeting": "hello"}, &resp)
+		var se *bridge.SendError
+		if errors.As(err, &se) {
+			fmt.Println("the browser says:", se.Message) // e.g. "Could not establish connection. Receiving end does not exist."
+		}
+		return err
+	}
+}
+
+// OnMessage listens like a runtime.onMessage listener; Respond is its
+// sendResponse.
+func ExampleContext_OnMessage() {
+	_ = func(ctx context.Context, bg *bridge.Context) error {
+		in, err := bg.OnMessage(ctx)
+		if err != nil {
+			return err
+		}
+		defer in.Close()
+		m, err := in.Next(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Println("from", m.Sender.URL, string(m.Data))
+		return m.Respond(ctx, map[string]string{"farewell": "goodbye"})
+	}
+}
+
+// TabsSendMessage reaches the content scripts of a tab.
+func ExampleContext_TabsSendMessage() {
+	_ = func(ctx context.Context, bg *bridge.Context, tabID int) error {
+		top := 0
+		var resp any
+		return bg.TabsSendMessage(ctx, tabID, "ping", &top, &resp) // the top frame only; nil for every frame
 	}
 }

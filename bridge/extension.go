@@ -5,11 +5,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
+	"strings"
 	"sync"
+	"time"
 
 	"github.com/extbridge/extbridge/internal/bridgeinternal"
 	"github.com/extbridge/extbridge/internal/hub"
 	"github.com/extbridge/extbridge/internal/instrument"
+	"github.com/extbridge/extbridge/internal/js"
 )
 
 // Extension is one instrumented extension in a running browser.
@@ -118,6 +122,11 @@ func (e *Extension) Name() string { return e.in.Name }
 // scripts, permissions and host permissions, a gecko id, a background.
 func (e *Extension) Added() []string { return append([]string(nil), e.in.Added...) }
 
+// Pages lists the extension's HTML pages that [Extension.Page] can act in
+// once open (for example with driver's Browser.OpenPage): paths relative to
+// its root, sorted.
+func (e *Extension) Pages() []string { return append([]string(nil), e.in.Pages...) }
+
 // hasBackground reports whether the extension has a background for the
 // browser it runs in (every instrumented extension does: one without gets a
 // bridge-only one).
@@ -178,8 +187,24 @@ func (e *Extension) sessionClosed() {
 	e.history.close()
 }
 
-// waitRealm waits until pick, called with e.mu held, finds a realm.
+// RealmTimeout bounds every wait of extbridge on a realm, whatever the
+// caller's context allows: for a realm's bridge to connect once the browser
+// has started the realm (a background waking or starting at launch, a
+// content-script world, an extension page or popup that opened), and for a
+// realm to answer a command (open a port, add a listener, list frames).
+// A wait that reaches it fails with an error that names the realm. Eval
+// and the waits for the extension's own events (Recv, Accept, Next) are
+// bounded by the caller's context alone.
+const RealmTimeout = 20 * time.Second
+
+// realmTimeout is RealmTimeout; the unit tests shorten it.
+var realmTimeout = RealmTimeout
+
+// waitRealm waits until pick, called with e.mu held, finds a realm, for at
+// most RealmTimeout.
 func (e *Extension) waitRealm(ctx context.Context, what string, pick func() *realmConn) (*realmConn, error) {
+	bctx, cancel := context.WithTimeout(ctx, realmTimeout)
+	defer cancel()
 	for {
 		e.mu.Lock()
 		rc, ch, closed := pick(), e.changed, e.closed
@@ -192,8 +217,11 @@ func (e *Extension) waitRealm(ctx context.Context, what string, pick func() *rea
 		}
 		select {
 		case <-ch:
-		case <-ctx.Done():
-			return nil, fmt.Errorf("failed to reach %s of %s: %w", what, e.label(), ctx.Err())
+		case <-bctx.Done():
+			if ctx.Err() != nil {
+				return nil, fmt.Errorf("failed to reach %s of %s: %w", what, e.label(), ctx.Err())
+			}
+			return nil, fmt.Errorf("failed to reach %s of %s: its bridge did not connect within %s", what, e.label(), realmTimeout)
 		}
 	}
 }
@@ -232,9 +260,10 @@ func (e *Extension) backgroundCall(ctx context.Context, cmd hub.Command, out any
 	return call(ctx, bg, cmd, out)
 }
 
-// call runs a command in a realm and decodes its result into out.
+// call runs a command in a realm, for at most RealmTimeout, and decodes its
+// result into out.
 func call(ctx context.Context, rc *realmConn, cmd hub.Command, out any) error {
-	raw, err := rc.c.Call(ctx, cmd, nil)
+	raw, err := callRaw(ctx, rc, cmd, nil)
 	if err != nil {
 		return err
 	}
@@ -242,6 +271,18 @@ func call(ctx context.Context, rc *realmConn, cmd hub.Command, out any) error {
 		return json.Unmarshal(raw, out)
 	}
 	return nil
+}
+
+// callRaw runs a command in a realm for at most RealmTimeout (see
+// hub.Conn.Call for orphan).
+func callRaw(ctx context.Context, rc *realmConn, cmd hub.Command, orphan func(json.RawMessage)) (json.RawMessage, error) {
+	bctx, cancel := context.WithTimeout(ctx, realmTimeout)
+	defer cancel()
+	raw, err := rc.c.Call(bctx, cmd, orphan)
+	if err != nil && ctx.Err() == nil && bctx.Err() != nil {
+		return nil, fmt.Errorf("%s did not answer within %s", rc.describe(), realmTimeout)
+	}
+	return raw, err
 }
 
 // StopBackground stops the extension's background the way the browser does
@@ -272,6 +313,8 @@ func (e *Extension) StopBackground(ctx context.Context) error {
 		return nil
 	case <-ctx.Done():
 		return fmt.Errorf("failed to stop the background of %s: %w", e.label(), ctx.Err())
+	case <-time.After(realmTimeout):
+		return fmt.Errorf("failed to stop the background of %s: its bridge was still connected %s after the browser stopped it", e.label(), realmTimeout)
 	}
 }
 
@@ -301,6 +344,68 @@ func (e *Extension) ContentScript(ctx context.Context, tabID, frameID int) (*Con
 	}
 	rc.located(tabID, frameID)
 	return &Context{ext: e, kind: RealmContent, rc: rc, tab: tabID, frame: frameID}, nil
+}
+
+// Page returns the extension page shown in a tab (one that driver's
+// Browser.OpenPage opened, or that the extension opened itself) as a realm
+// Go acts in, as that page's own code would: Connect and TabsConnect open
+// ports whose sender is the page, Listen receives the ports that connect to
+// it, Eval runs code in it. The Context is bound to that document: when the
+// tab is closed or navigated, its ports end. A tab that does not show a page
+// of this extension is an error.
+func (e *Extension) Page(ctx context.Context, tabID int) (*Context, error) {
+	b := e.s.getBrowser()
+	if b == nil {
+		return nil, fmt.Errorf("failed to reach the page in tab %d: no browser", tabID)
+	}
+	raw, err := b.EvalPage(ctx, e.driverExt(), tabID, "", js.RealmID)
+	var id string
+	if err == nil && (json.Unmarshal(raw, &id) != nil || id == "") {
+		err = fmt.Errorf("tab %d does not show a page of %s", tabID, e.label())
+	}
+	if err != nil {
+		return nil, fmt.Errorf("failed to reach the page in tab %d: %w", tabID, err)
+	}
+	rc, err := e.waitRealm(ctx, fmt.Sprintf("the page in tab %d", tabID), func() *realmConn { return e.pageByID(id) })
+	if err != nil {
+		return nil, err
+	}
+	rc.located(tabID, 0)
+	return &Context{ext: e, kind: RealmPage, rc: rc, tab: tabID}, nil
+}
+
+// pageByID returns the page realm with this id; e.mu is held.
+func (e *Extension) pageByID(id string) *realmConn {
+	for rc := range e.pages {
+		if rc.info.ID == id {
+			return rc
+		}
+	}
+	return nil
+}
+
+// Popup returns the extension's action popup once it is open (after
+// driver's Tab.ClickAction on an action with a default_popup), as a realm Go
+// acts in like [Extension.Page]. It waits for the popup's page to load,
+// bounded by ctx; an extension without a popup is an error.
+func (e *Extension) Popup(ctx context.Context) (*Context, error) {
+	if e.in.Popup == "" {
+		return nil, fmt.Errorf("failed to reach the popup of %s: its manifest has no default_popup", e.label())
+	}
+	suffix := "/" + strings.TrimPrefix(e.in.Popup, "/")
+	rc, err := e.waitRealm(ctx, "the popup", func() *realmConn {
+		for rc := range e.pages {
+			r := rc.realm()
+			if u, err := url.Parse(r.URL); err == nil && u.Path == suffix && r.TabID < 0 {
+				return rc
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &Context{ext: e, kind: RealmPage, rc: rc, tab: -1}, nil
 }
 
 // Frames lists the frames of a tab that the extension can see.

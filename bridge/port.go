@@ -87,6 +87,10 @@ func newPort(rc *realmConn, id int, name string, sender *MessageSender, how How)
 // native port: the host's name).
 func (p *Port) Name() string { return p.name }
 
+// How says how this end of the port came to be: runtime.connect,
+// tabs.connect, onConnect, onConnectExternal or runtime.connectNative.
+func (p *Port) How() How { return p.how }
+
 // Sender is the port's runtime.MessageSender. It is nil where the JS port
 // has none: on the end that called connect.
 func (p *Port) Sender() *MessageSender { return p.sender }

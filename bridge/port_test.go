@@ -500,3 +500,25 @@ func TestWatchModeCommands(t *testing.T) {
 	default:
 	}
 }
+
+// Every wait on a realm is bounded: a realm that never answers a command,
+// and a realm that never connects, fail after the bound with an error that
+// says so, even when the caller's context allows more.
+func TestRealmWaitsAreBounded(t *testing.T) {
+	old := realmTimeout
+	realmTimeout = 200 * time.Millisecond
+	defer func() { realmTimeout = old }()
+	h, e := newTestSession(t)
+	dialRealm(t, h, "background", h.hub.Token()) // it never answers
+	ctx := testCtx(t)
+	bg, err := e.Background(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bg.Connect(ctx, ConnectInfo{Name: "x"}); err == nil || !strings.Contains(err.Error(), "did not answer within 200ms") {
+		t.Fatalf("Connect to a realm that never answers = %v", err)
+	}
+	if _, err := e.waitRealm(ctx, "the popup", func() *realmConn { return nil }); err == nil || !strings.Contains(err.Error(), "did not connect within 200ms") {
+		t.Fatalf("waiting for a realm that never connects = %v", err)
+	}
+}

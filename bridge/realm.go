@@ -22,7 +22,8 @@ type realmConn struct {
 	ports     map[int]*Port
 	opened    map[int]*Port // ports Go opened, until the call that opened them takes them
 	listeners map[int]*Listener
-	nextL     int
+	inboxes   map[int]*Inbox
+	nextL     int // the last id of a listener or an inbox
 	ended     bool
 }
 
@@ -45,6 +46,7 @@ func newRealmConn(s *session, e *Extension, c *hub.Conn) *realmConn {
 		ports:     make(map[int]*Port),
 		opened:    make(map[int]*Port),
 		listeners: make(map[int]*Listener),
+		inboxes:   make(map[int]*Inbox),
 	}
 }
 
@@ -117,13 +119,7 @@ func (rc *realmConn) later(f func()) {
 func (rc *realmConn) Frame(f *hub.Frame) {
 	switch f.T {
 	case hub.FrameOpen:
-		var sender *MessageSender
-		if len(f.Sender) > 0 && string(f.Sender) != "null" {
-			sender = new(MessageSender)
-			if err := json.Unmarshal(f.Sender, sender); err != nil {
-				sender = nil
-			}
-		}
+		sender := decodeSender(f.Sender)
 		p := newPort(rc, f.P, f.Name, sender, How(f.How))
 		if f.Go {
 			p.mode = portRead // before any message can arrive
@@ -180,6 +176,25 @@ func (rc *realmConn) Frame(f *hub.Frame) {
 		if p := rc.port(f.P); p != nil {
 			p.setPostErr(&DisconnectError{Message: f.E})
 		}
+	case hub.FrameInbox:
+		rc.mu.Lock()
+		in := rc.inboxes[f.L]
+		rc.mu.Unlock()
+		if in != nil {
+			in.messages.Push(&Message{Data: orNull(f.D), Sender: decodeSender(f.Sender), External: f.Ext, in: in, id: f.M})
+		}
+	case hub.FrameSend:
+		rc.ext.record(Event{Kind: EventSend, Realm: rc.realm(), How: How(f.How), Data: orNull(f.D), Sender: decodeSender(f.Sender), MessageID: f.S, Target: f.Target, TabID: tabOf(f.Tab)})
+	case hub.FrameResponse:
+		ev := Event{Kind: EventResponse, Realm: rc.realm(), MessageID: f.S}
+		switch {
+		case f.E != "":
+			ev.Err = &SendError{Message: f.E}
+		case f.NoResp:
+		default:
+			ev.Data = orNull(f.D)
+		}
+		rc.ext.record(ev)
 	case hub.FrameAccept:
 		rc.mu.Lock()
 		l := rc.listeners[f.L]
@@ -208,6 +223,8 @@ func (rc *realmConn) Ended(cause error) error {
 	rc.opened = map[int]*Port{}
 	listeners := rc.listeners
 	rc.listeners = map[int]*Listener{}
+	inboxes := rc.inboxes
+	rc.inboxes = map[int]*Inbox{}
 	rc.mu.Unlock()
 
 	// The extension forgets the realm before anyone waiting on it wakes, so
@@ -222,7 +239,38 @@ func (rc *realmConn) Ended(cause error) error {
 	for _, l := range listeners {
 		l.end(err)
 	}
+	for _, in := range inboxes {
+		in.end(err)
+	}
 	return err
+}
+
+// decodeSender decodes a runtime.MessageSender, or returns nil for none.
+func decodeSender(raw json.RawMessage) *MessageSender {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil
+	}
+	s := new(MessageSender)
+	if json.Unmarshal(raw, s) != nil {
+		return nil
+	}
+	return s
+}
+
+// orNull is d, or null for none.
+func orNull(d json.RawMessage) json.RawMessage {
+	if len(d) == 0 {
+		return json.RawMessage("null")
+	}
+	return d
+}
+
+// tabOf is *t, or -1.
+func tabOf(t *int) int {
+	if t == nil {
+		return -1
+	}
+	return *t
 }
 
 // closeCause says why a realm's wire closed: the browser's death, else

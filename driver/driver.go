@@ -46,6 +46,18 @@ type Options struct {
 	Args       []string  // extra browser flags
 	Stderr     io.Writer // the browser's own output; nil discards it
 	Logger     *slog.Logger
+
+	// Env is extra environment for the browser and every process it starts
+	// ("KEY=value", e.g. a proxy or a locale); it wins over the process's
+	// own environment.
+	Env []string
+	// Prefs are browser preferences, by their dotted names: Firefox's
+	// prefs (user.js; bool, int or string values, e.g.
+	// "intl.accept_languages": "fr"), or Chromium's profile preferences
+	// (written into the profile's Default/Preferences before it starts,
+	// e.g. "intl.accept_languages": "fr" or "download.default_directory").
+	// They win over extbridge's own defaults.
+	Prefs map[string]any
 }
 
 // ErrBrowserNotFound is wrapped by the error of a Launch that found no
@@ -81,6 +93,8 @@ type Browser struct {
 type browserImpl interface {
 	bridgeinternal.Browser
 	openTab(ctx context.Context, url string) (tabImpl, error)
+	openPage(ctx context.Context, url string) (tabImpl, error)
+	PageURL(extID, path string) string
 	Close() error
 }
 
@@ -115,6 +129,7 @@ func Launch(ctx context.Context, opts Options) (_ *Browser, err error) {
 	if err != nil {
 		return nil, &notFound{err}
 	}
+	logger.Info("found browser", "browser", string(opts.Browser), "path", bin)
 	root, err := os.MkdirTemp("", leakcheck.TempPrefix())
 	if err != nil {
 		return nil, fmt.Errorf("failed to make a temporary folder: %w", err)
@@ -140,14 +155,18 @@ func Launch(ctx context.Context, opts Options) (_ *Browser, err error) {
 		b.exts = append(b.exts, e.(*bridge.Extension))
 		b.facts = append(b.facts, facts)
 		dirs = append(dirs, dst)
+		logger.Info("instrumented extension", "name", facts.Name, "dir", dst)
 	}
 	onExit := func() { session.Shutdown(bridge.ErrBrowserExited) }
-	env := []string{leakcheck.OwnerValue()}
+	env := append(append([]string(nil), opts.Env...), leakcheck.OwnerValue())
 	switch opts.Browser {
 	case Chromium:
 		profile := filepath.Join(root, "profile")
 		if err := os.Mkdir(profile, 0o700); err != nil {
 			return nil, fmt.Errorf("failed to make a profile folder: %w", err)
+		}
+		if err := chromium.WritePrefs(profile, opts.Prefs); err != nil {
+			return nil, err
 		}
 		c, err := chromium.Launch(ctx, chromium.Options{
 			Binary: bin, Profile: profile, Headful: opts.Headful, Args: opts.Args, Env: env, Stderr: opts.Stderr,
@@ -160,7 +179,7 @@ func Launch(ctx context.Context, opts Options) (_ *Browser, err error) {
 	case Firefox:
 		f, err := firefox.Open(ctx, firefox.BrowserOptions{
 			Binary: bin, Headful: opts.Headful, Args: opts.Args, Env: env, Stderr: opts.Stderr, TempDir: root,
-			ExtensionDirs: dirs, Extensions: b.facts, OnExit: onExit,
+			Prefs: opts.Prefs, ExtensionDirs: dirs, Extensions: b.facts, OnExit: onExit,
 		})
 		if err != nil {
 			return nil, err
@@ -168,6 +187,7 @@ func Launch(ctx context.Context, opts Options) (_ *Browser, err error) {
 		b.impl = firefoxImpl{f}
 	}
 	session.SetBrowser(b.impl)
+	logger.Info("browser started", "browser", string(opts.Browser))
 	for _, f := range b.facts {
 		if !f.HasBackground {
 			continue
@@ -175,6 +195,7 @@ func Launch(ctx context.Context, opts Options) (_ *Browser, err error) {
 		if err := session.WaitBackground(ctx, f.Index); err != nil {
 			return nil, fmt.Errorf("failed to launch: the bridge in the background of %s did not connect: %w", f.Name, err)
 		}
+		logger.Info("background connected", "name", f.Name)
 	}
 	return b, nil
 }

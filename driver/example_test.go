@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log"
+	"net/http/httptest"
 	"os"
 	"time"
 
@@ -60,5 +61,78 @@ func ExampleTab_Screenshot() {
 			return err
 		}
 		return os.WriteFile("tab.png", png, 0o644)
+	}
+}
+
+// Click and type into a page as the user does: real, trusted input events
+// that the page and the extension's content scripts both see.
+func ExampleTab_Click() {
+	srv := httptest.NewServer(extfixtures.PagesHandler())
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	b, err := driver.Launch(ctx, driver.Options{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer b.Close()
+	tab, err := b.NewTab(ctx, srv.URL+"/input.html")
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := tab.Type(ctx, "#name", "Zoë"); err != nil {
+		log.Fatal(err)
+	}
+	if err := tab.Click(ctx, "#go"); err != nil {
+		log.Fatal(err)
+	}
+	var clicks []struct {
+		ID      string
+		Trusted bool
+	}
+	if err := tab.Eval(ctx, "window.clicks", &clicks); err != nil { // the page's own globals
+		log.Fatal(err)
+	}
+	fmt.Printf("%+v\n", clicks)
+	err = tab.Click(ctx, "#under")
+	fmt.Println(err)
+	// Output:
+	// [{ID:go Trusted:true}]
+	// failed to click in tab -1: the selector "#under" matches button#under, which is covered by div#over at its centre
+}
+
+// Eval runs code in the page's own main world and awaits its promise.
+func ExampleTab_Eval() {
+	_ = func(ctx context.Context, tab *driver.Tab) (string, error) {
+		var title string
+		err := tab.Eval(ctx, `new Promise((resolve) => setTimeout(() => resolve(document.title), 10))`, &title)
+		return title, err
+	}
+}
+
+// Navigate loads another page in the tab; the old document's content-script
+// ports end.
+func ExampleTab_Navigate() {
+	_ = func(ctx context.Context, tab *driver.Tab) error {
+		return tab.Navigate(ctx, "https://example.com/")
+	}
+}
+
+// OpenPage opens an extension page in a tab; Extension.Page acts as its
+// code.
+func ExampleBrowser_OpenPage() {
+	_ = func(ctx context.Context, b *driver.Browser) error {
+		ext := b.Extensions()[0]
+		tab, err := b.OpenPage(ctx, ext, "options.html")
+		if err != nil {
+			return err
+		}
+		defer tab.Close(ctx)
+		page, err := ext.Page(ctx, tab.ID())
+		if err != nil {
+			return err
+		}
+		var ready bool
+		return page.Eval(ctx, `document.readyState === "complete"`, &ready)
 	}
 }

@@ -16,12 +16,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/extbridge/extbridge/internal/driverinternal"
-
-	"github.com/extbridge/extbridge/internal/leakcheck"
+	"github.com/extbridge/extbridge/internal/browserbin"
 
 	"github.com/extbridge/extbridge/bridge"
 	"github.com/extbridge/extbridge/driver"
+	"github.com/extbridge/extbridge/internal/driverinternal"
+	"github.com/extbridge/extbridge/internal/leakcheck"
 )
 
 // ffExtension is a small MV3 extension with an event page, an action and a
@@ -52,8 +52,8 @@ func launchFirefox(t *testing.T) (*driver.Browser, string) {
 
 func launchFirefoxWith(t *testing.T, files map[string]string) (*driver.Browser, string) {
 	t.Helper()
-	if _, err := os.Stat("/usr/bin/firefox-esr"); err != nil && os.Getenv("EXTBRIDGE_FIREFOX") == "" {
-		t.Skip("no Firefox: apt-get install firefox-esr, or set EXTBRIDGE_FIREFOX")
+	if _, err := browserbin.Find(browserbin.Firefox, ""); err != nil {
+		t.Fatalf("these tests need Firefox: %v", err)
 	}
 	dir := t.TempDir()
 	for name, body := range files {
@@ -381,8 +381,8 @@ func TestFirefoxIdleSuspend(t *testing.T) {
 // Without extensions, tabs still open and close; Firefox's built-in add-ons
 // load the tabs API, so the tab even has its tabs.Tab id (Chromium says -1).
 func TestFirefoxNoExtension(t *testing.T) {
-	if _, err := os.Stat("/usr/bin/firefox-esr"); err != nil && os.Getenv("EXTBRIDGE_FIREFOX") == "" {
-		t.Skip("no Firefox: apt-get install firefox-esr, or set EXTBRIDGE_FIREFOX")
+	if _, err := browserbin.Find(browserbin.Firefox, ""); err != nil {
+		t.Fatalf("these tests need Firefox: %v", err)
 	}
 	ctx := testContext(t)
 	b, err := driver.Launch(ctx, driver.Options{Browser: driver.Firefox})
@@ -465,4 +465,51 @@ func openPort(ctx context.Context, t *testing.T, b *driver.Browser, url, name st
 		t.Fatal(err)
 	}
 	return p
+}
+
+// A page_action (the address-bar button of a Manifest V2 extension) is
+// clicked like an action where it is shown; where it is hidden, the click
+// is an error that says so.
+func TestFirefoxPageAction(t *testing.T) {
+	b, url := launchFirefoxWith(t, map[string]string{
+		"manifest.json": `{
+  "manifest_version": 2,
+  "name": "ffpageaction",
+  "version": "1.0",
+  "background": {"scripts": ["bg.js"]},
+  "browser_specific_settings": {"gecko": {"id": "ffpageaction@extbridge.test"}},
+  "page_action": {"default_title": "ffpageaction", "show_matches": ["*://*/*?shown"]},
+  "permissions": ["<all_urls>"]
+}`,
+		"bg.js": `let clickedNow;
+globalThis.clicked = new Promise((resolve) => { clickedNow = resolve; });
+browser.pageAction.onClicked.addListener((tab) => clickedNow(tab.id));`,
+	})
+	ctx := testContext(t)
+	ext := b.Extensions()[0]
+	hidden, err := b.NewTab(ctx, url+"/?hidden")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := hidden.ClickAction(ctx, ext); err == nil || !strings.Contains(err.Error(), "not shown in this tab") {
+		t.Errorf("ClickAction where the page action is hidden = %v", err)
+	}
+	tab, err := b.NewTab(ctx, url+"/?shown")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tab.ClickAction(ctx, ext); err != nil {
+		t.Fatal(err)
+	}
+	bg, err := ext.Background(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var clicked int
+	if err := bg.Eval(ctx, "clicked", &clicked); err != nil { // awaits the click
+		t.Fatal(err)
+	}
+	if clicked != tab.ID() {
+		t.Errorf("onClicked tab = %d, want %d", clicked, tab.ID())
+	}
 }

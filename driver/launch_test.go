@@ -7,9 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/extbridge/extbridge/internal/leakcheck"
-
 	"github.com/extbridge/extbridge/driver"
+	"github.com/extbridge/extbridge/internal/leakcheck"
 )
 
 // Bad input fails fast, with a message that names the problem, and leaves

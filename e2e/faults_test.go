@@ -13,13 +13,11 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/extbridge/extbridge/internal/driverinternal"
-
-	"github.com/extbridge/extbridge/internal/leakcheck"
-
 	"github.com/extbridge/extbridge/bridge"
 	"github.com/extbridge/extbridge/driver"
 	"github.com/extbridge/extbridge/driver/drivertest"
+	"github.com/extbridge/extbridge/internal/driverinternal"
+	"github.com/extbridge/extbridge/internal/leakcheck"
 )
 
 // Faults: each test ends with every affected Port done, with an error that

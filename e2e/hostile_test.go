@@ -13,12 +13,11 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/extbridge/extbridge/internal/driverinternal"
-
 	"github.com/extbridge/extbridge/bridge"
 	"github.com/extbridge/extbridge/driver"
 	"github.com/extbridge/extbridge/driver/drivertest"
 	"github.com/extbridge/extbridge/extfixtures"
+	"github.com/extbridge/extbridge/internal/driverinternal"
 )
 
 // rejections counts the Hub's "rejected a wire connection" log records.

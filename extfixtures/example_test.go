@@ -33,5 +33,5 @@ func ExampleMaterialize() {
 
 func ExampleNames() {
 	fmt.Println(extfixtures.Names())
-	// Output: [breakall echo extpair-a extpair-b hostile multiport nolistener pingpong tabsconnect]
+	// Output: [breakall echo extpages extpair-a extpair-b hostile multiport nolistener pingpong tabsconnect]
 }

@@ -37,6 +37,14 @@
 //   - echo: the background and every frame's content script echo each
 //     message back on its port; {cmd: "disconnect"} makes that end call
 //     port.disconnect(). For round trips and benchmarks.
+//   - extpages: extension pages and the user's input. An action popup
+//     (popup.html), an options page (options.html) and page.html each set
+//     globalThis.ran to their name, connect as "from-<name>" and post
+//     {hello: "<name>"}, and echo what connects to them as {echo, in:
+//     "<name>"}; the background answers every port message with {echo: msg,
+//     from: sender.url}; the content script connects as "input-cs" and posts
+//     {click: id, trusted} and {key, trusted} for each click and key press on
+//     the page, and echoes tabs.connect ports as {echo, in: location.href}.
 //   - hostile: replaces runtime.connect and tabs.connect with its own
 //     wrappers, replaces the globals a bridge might use (WebSocket, JSON,
 //     Object.assign, Symbol.for, Array.from, Array.prototype.splice) with
@@ -64,7 +72,11 @@
 //     members (K kept)", and the content script and page post {realm,
 //     broken: N} on their port.
 //
-// The pages ([Pages]): index.html (a page with a body), frames.html (two
+// The pages ([Pages]): index.html (a page with a body), input.html (a
+// button #go, an input #name, a button #under covered by #over, a hidden
+// #hidden, a button #far 3000 px down; window.clicks and window.keys record
+// every click and key press with isTrusted; window.pageGlobal is "from the
+// page"), frames.html (two
 // same-origin iframes, frame-a.html and frame-b.html), csp.html (to be
 // served with the header Content-Security-Policy: default-src 'self') and
 // hostile.html (tries to reach the wire and tampers with page globals; it
@@ -83,7 +95,7 @@ import (
 
 // files holds the fixture extensions and the test pages, one folder each.
 //
-//go:embed all:breakall all:echo all:extpair-a all:extpair-b all:hostile all:multiport all:nolistener all:pingpong all:tabsconnect all:pages
+//go:embed all:breakall all:echo all:extpages all:extpair-a all:extpair-b all:hostile all:multiport all:nolistener all:pingpong all:tabsconnect all:pages
 var files embed.FS
 
 // pagesDir is the folder of the test pages, which is not an extension.
@@ -145,8 +157,9 @@ func writeTree(fsys fs.FS, dst string) error {
 	})
 }
 
-// Pages returns the test pages: index.html, frames.html, frame-a.html,
-// frame-b.html, csp.html and hostile.html. Serve them with http.FileServerFS.
+// Pages returns the test pages: index.html, input.html, frames.html,
+// frame-a.html, frame-b.html, csp.html and hostile.html. Serve them with
+// http.FileServerFS.
 func Pages() fs.FS {
 	sub, err := fs.Sub(files, pagesDir)
 	if err != nil {

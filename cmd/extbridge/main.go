@@ -1,11 +1,15 @@
 // Command extbridge launches a real browser with an extension and lets you
-// take part in its port messaging by hand.
+// take part in its port messaging by hand, or from a script.
 //
-//	extbridge demo  [-browser chromium|firefox]             the MDN runtime.connect example, Go as the content script
-//	extbridge run   [-browser …] -ext DIR [-url URL]       an interactive shell: open ports, post, listen, eval
-//	extbridge watch [-browser …] -ext DIR [-url URL]       print every port event of the extension
+//	extbridge demo    [-browser chromium|firefox]          the MDN runtime.connect example, Go as the content script
+//	extbridge run     [-browser …] -ext DIR [-url URL]    a shell: open ports, post, listen, eval, watch
+//	extbridge watch   [-browser …] -ext DIR [-url URL]    print every port event of the extension
+//	extbridge version
 //
-// Run `extbridge run -ext DIR` and type `help` for the shell's commands.
+// On a terminal, run is an interactive shell with history and Tab
+// completion (type help); with stdin not a terminal, or -script FILE, it
+// runs the commands one after another. -json prints one JSON object per
+// event or result.
 package main
 
 import (
@@ -19,43 +23,74 @@ import (
 const usage = `extbridge: take part in a browser extension's port messaging.
 
 usage:
-  extbridge demo  [-browser chromium|firefox] [-headful]
-  extbridge run   [-browser chromium|firefox] [-headful] -ext DIR [-ext DIR…] [-url URL]
-  extbridge watch [-browser chromium|firefox] [-headful] -ext DIR [-url URL]
+  extbridge demo    [-browser chromium|firefox] [-headful]
+  extbridge run     [flags] -ext DIR [-ext DIR…] [-url URL] [-script FILE] [-json]
+  extbridge watch   [flags] -ext DIR [-url URL] [-json] [-for DURATION]
+  extbridge version
+  extbridge help [run|watch|demo]
 
-demo   runs the MDN runtime.connect example on the embedded pingpong fixture,
-       with Go playing the content script, and prints the transcript.
-run    starts an interactive shell (type "help") to open ports as the
-       background or a content script, listen, post, disconnect and eval.
-watch  prints every port the extension's own code opens, every message and
-       every disconnect, until interrupted.
+demo     runs the MDN runtime.connect example on the embedded pingpong fixture,
+         with Go playing the content script, and prints the transcript.
+run      a shell to open ports as the background or a content script, listen,
+         post, recv, disconnect, eval, click the action and watch. On a
+         terminal it is interactive (type help); otherwise, or with
+         -script FILE, it runs the commands one per line and stops at the
+         first error (exit status 1, naming the line) unless -keep-going.
+watch    prints every port the extension's own code opens, every message,
+         disconnect and console line, until interrupted.
+
+-fixture NAME instead of -ext uses an embedded fixture extension (pingpong,
+echo, …) and serves its test pages. -json prints one JSON object per line.
+"extbridge help run" lists the flags.
 `
 
 func main() {
-	if err := run(os.Args[1:], os.Stdin, os.Stdout); err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "extbridge:", err)
-		}
-		os.Exit(1)
-	}
+	err := run(os.Args[1:], stdio{os.Stdin, os.Stdout, os.Stderr})
+	os.Exit(exitStatus(err, os.Stderr))
 }
 
-func run(args []string, stdin io.Reader, stdout io.Writer) error {
+// exitStatus prints err (if any) and gives the process's exit status.
+func exitStatus(err error, stderr io.Writer) int {
+	if err == nil {
+		return 0
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return 2
+	}
+	fmt.Fprintln(stderr, "extbridge:", err)
+	var ee *exitError
+	if errors.As(err, &ee) {
+		return ee.code
+	}
+	return 1
+}
+
+func run(args []string, std stdio) error {
 	if len(args) == 0 {
-		fmt.Fprint(os.Stderr, usage)
+		fmt.Fprint(std.err, usage)
 		return flag.ErrHelp
 	}
 	switch args[0] {
 	case "demo":
-		return demo(args[1:], stdout)
+		return demo(args[1:], std.out)
 	case "run":
-		return shell(args[1:], stdin, stdout)
+		return runShell(args[1:], std)
 	case "watch":
-		return watch(args[1:], stdout)
+		return watch(args[1:], std)
+	case "version", "-version", "--version":
+		fmt.Fprintln(std.out, versionInfo())
+		return nil
 	case "help", "-h", "-help", "--help":
-		fmt.Fprint(stdout, usage)
+		if len(args) > 1 {
+			switch args[1] {
+			case "run", "watch", "demo":
+				return run([]string{args[1], "-h"}, std)
+			}
+			return fmt.Errorf("help: no command %q (there are demo, run, watch, version)", args[1])
+		}
+		fmt.Fprint(std.out, usage)
 		return nil
 	}
-	fmt.Fprint(os.Stderr, usage)
+	fmt.Fprint(std.err, usage)
 	return fmt.Errorf("unknown command %q", args[0])
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"os"
 	"strings"
 	"testing"
 
@@ -9,13 +10,21 @@ import (
 	"github.com/extbridge/extbridge/driver/drivertest"
 )
 
-func TestMain(m *testing.M) { drivertest.Main(m) }
+// TestMain runs the tests, or, as a child of them (childEnv set), the CLI
+// itself: the tests in proc_test.go run it so, on a pty or on pipes.
+func TestMain(m *testing.M) {
+	if os.Getenv(childEnv) == "1" {
+		main()
+		return
+	}
+	drivertest.Main(m)
+}
 
 // The demo runs the MDN example for real and prints both directions.
 func TestDemo(t *testing.T) {
 	drivertest.Run(t, func(t *testing.T, kind driver.Kind) {
 		var out bytes.Buffer
-		if err := run([]string{"demo", "-browser", string(kind)}, nil, &out); err != nil {
+		if err := run([]string{"demo", "-browser", string(kind)}, stdio{nil, &out, &out}); err != nil {
 			t.Fatalf("demo: %v\n%s", err, out.String())
 		}
 		for _, want := range []string{
@@ -27,29 +36,6 @@ func TestDemo(t *testing.T) {
 		} {
 			if !strings.Contains(out.String(), want) {
 				t.Errorf("the transcript lacks %q:\n%s", want, out.String())
-			}
-		}
-	})
-}
-
-// The probe shell runs a scripted session.
-func TestShellSession(t *testing.T) {
-	drivertest.Run(t, func(t *testing.T, kind driver.Kind) {
-		dir := materialize(t, "echo")
-		srvURL := servePagesForTest(t)
-		in := strings.NewReader(strings.Join([]string{
-			"open " + srvURL + "index.html",
-			"exts",
-			"nonsense",
-			"quit",
-		}, "\n"))
-		var out bytes.Buffer
-		if err := run([]string{"run", "-browser", string(kind), "-ext", dir}, in, &out); err != nil {
-			t.Fatalf("run: %v\n%s", err, out.String())
-		}
-		for _, want := range []string{"extension 0: echo", "tab ", `unknown command "nonsense"`} {
-			if !strings.Contains(out.String(), want) {
-				t.Errorf("the session lacks %q:\n%s", want, out.String())
 			}
 		}
 	})

@@ -101,8 +101,14 @@ func (d *diag) report(t testing.TB) {
 	d.mu.Lock()
 	tabs := d.tabs
 	d.mu.Unlock()
+	var pages []string
 	for _, tab := range tabs {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		var url string
+		if err := tab.Eval(ctx, "location.href", &url); err != nil {
+			url = "(an extension page, or the tab is gone)"
+		}
+		pages = append(pages, fmt.Sprintf("tab %d: %s", tab.ID(), url))
 		png, err := tab.Screenshot(ctx)
 		cancel()
 		if err != nil {
@@ -114,8 +120,8 @@ func (d *diag) report(t testing.TB) {
 	if len(lastTraffic) > 20 {
 		lastTraffic = lastTraffic[len(lastTraffic)-20:]
 	}
-	t.Logf("drivertest: the test failed; %d port events, %d console lines and the screenshots are in %s (%s; go test -artifacts keeps them)\nlast port events:\n%s",
-		nTraffic, nConsole, dir, strings.Join(files, ", "), strings.Join(lastTraffic, ""))
+	t.Logf("drivertest: the test failed; %d port events, %d console lines and the screenshots are in %s (%s; go test -artifacts keeps them)\ntabs:\n  %s\nlast port events:\n%s",
+		nTraffic, nConsole, dir, strings.Join(files, ", "), strings.Join(pages, "\n  "), strings.Join(lastTraffic, ""))
 	if nConsole > 0 {
 		lines := strings.SplitAfter(strings.TrimSpace(console.String()), "\n")
 		if len(lines) > 10 {

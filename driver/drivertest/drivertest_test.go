@@ -9,12 +9,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/extbridge/extbridge/internal/leakcheck"
-
 	"github.com/extbridge/extbridge/bridge"
 	"github.com/extbridge/extbridge/driver"
 	"github.com/extbridge/extbridge/driver/drivertest"
 	"github.com/extbridge/extbridge/extfixtures"
+	"github.com/extbridge/extbridge/internal/leakcheck"
 )
 
 func TestMain(m *testing.M) { drivertest.Main(m) }
@@ -79,6 +78,8 @@ func TestFailingExpectationShowsTraffic(t *testing.T) {
 		"traffic.txt",
 		`-> "first"`,
 		"tab-",
+		"tabs:",
+		"/index.html\n",
 	} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("the failure output lacks %q:\n%s", want, out)

@@ -20,6 +20,8 @@ import (
 	"sync"
 
 	"github.com/coder/websocket"
+
+	"github.com/extbridge/extbridge/internal/queue"
 )
 
 // ErrClosed is wrapped by every error that a call, a write or
@@ -314,22 +316,21 @@ func (e Event) Decode(v any) error {
 type Listener struct {
 	c       *Conn
 	filters []string
-
-	mu     sync.Mutex
-	queue  []Event
-	notify chan struct{} // has one token when the queue changed
-	err    error         // set when the listener or the connection ended
+	events  *queue.Queue[Event]
 }
+
+// errListenerClosed ends a listener closed by its owner.
+var errListenerClosed = errors.New("bidi listener closed")
 
 // Listen starts queueing the events whose method equals one of events or whose
 // module is one of events (for example "browsingContext" matches
 // "browsingContext.load"). No events means every event. Events that arrive
 // before Listen are not seen, so call it before the command that causes them.
 func (c *Conn) Listen(events ...string) *Listener {
-	l := &Listener{c: c, filters: events, notify: make(chan struct{}, 1)}
+	l := &Listener{c: c, filters: events, events: queue.New[Event](0)}
 	c.mu.Lock()
 	if c.err != nil {
-		l.err = c.err
+		l.events.Close(c.err)
 	} else {
 		c.listeners[l] = struct{}{}
 	}
@@ -354,57 +355,18 @@ func (c *Conn) dispatch(e Event) {
 	defer c.mu.Unlock()
 	for l := range c.listeners {
 		if l.match(e.Method) {
-			l.push(e)
+			l.events.Push(e)
 		}
 	}
 }
 
-func (l *Listener) push(e Event) {
-	l.mu.Lock()
-	l.queue = append(l.queue, e)
-	l.mu.Unlock()
-	select {
-	case l.notify <- struct{}{}:
-	default:
-	}
-}
-
-func (l *Listener) end(err error) {
-	l.mu.Lock()
-	if l.err == nil {
-		l.err = err
-	}
-	l.mu.Unlock()
-	select {
-	case l.notify <- struct{}{}:
-	default:
-	}
-}
+func (l *Listener) end(err error) { l.events.Close(err) }
 
 // Next returns the oldest queued event, waiting for one until ctx ends. Once
 // the queue is empty after the listener or the connection ended, it returns
 // the reason, an error that wraps [ErrClosed] for a lost connection.
 func (l *Listener) Next(ctx context.Context) (Event, error) {
-	for {
-		l.mu.Lock()
-		if len(l.queue) > 0 {
-			e := l.queue[0]
-			l.queue[0] = Event{}
-			l.queue = l.queue[1:]
-			l.mu.Unlock()
-			return e, nil
-		}
-		err := l.err
-		l.mu.Unlock()
-		if err != nil {
-			return Event{}, err
-		}
-		select {
-		case <-l.notify:
-		case <-ctx.Done():
-			return Event{}, ctx.Err()
-		}
-	}
+	return l.events.Pop(ctx)
 }
 
 // Close stops queueing events and drops the queued ones; [Listener.Next]
@@ -413,8 +375,6 @@ func (l *Listener) Close() {
 	l.c.mu.Lock()
 	delete(l.c.listeners, l)
 	l.c.mu.Unlock()
-	l.mu.Lock()
-	l.queue = nil
-	l.mu.Unlock()
-	l.end(errors.New("bidi listener closed"))
+	l.events.Close(errListenerClosed)
+	l.events.Drain()
 }

@@ -101,15 +101,27 @@ func dialFake(t *testing.T, handle func(*websocket.Conn, fakeCommand)) (*Conn, *
 }
 
 // checkNoConnGoroutines fails the test if a goroutine of a Conn is still
-// alive after Close.
+// alive after Close. A goroutine that has returned may still be listed for a
+// moment, so it looks again, with short pauses, for up to a second.
 func checkNoConnGoroutines(t *testing.T) {
 	t.Helper()
-	buf := make([]byte, 1<<20)
-	buf = buf[:runtime.Stack(buf, true)]
-	for _, g := range strings.Split(string(buf), "\n\n") {
-		if strings.Contains(g, "bidi.(*Conn).readLoop") || strings.Contains(g, "bidi.(*Conn).writeLoop") {
-			t.Errorf("leaked goroutine:\n%s", g)
+	var leaked []string
+	for wait := time.Millisecond; wait < time.Second; wait *= 2 {
+		leaked = leaked[:0]
+		buf := make([]byte, 1<<20)
+		buf = buf[:runtime.Stack(buf, true)]
+		for _, g := range strings.Split(string(buf), "\n\n") {
+			if strings.Contains(g, "bidi.(*Conn).readLoop") || strings.Contains(g, "bidi.(*Conn).writeLoop") {
+				leaked = append(leaked, g)
+			}
 		}
+		if len(leaked) == 0 {
+			return
+		}
+		time.Sleep(wait)
+	}
+	for _, g := range leaked {
+		t.Errorf("leaked goroutine:\n%s", g)
 	}
 }
 

@@ -10,9 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/extbridge/extbridge/internal/browserbin"
-
 	"github.com/extbridge/extbridge/internal/bidi"
+	"github.com/extbridge/extbridge/internal/browserbin"
 	"github.com/extbridge/extbridge/internal/firefox"
 )
 

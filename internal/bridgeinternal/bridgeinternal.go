@@ -30,6 +30,10 @@ type Browser interface {
 	// EvalContent evaluates js in the content-script world of a frame,
 	// the one the bridge realm realmID runs in.
 	EvalContent(ctx context.Context, ext Extension, tabID, frameID int, realmID, js string) (json.RawMessage, error)
+	// EvalPage evaluates js in an extension page: the one in tab tabID, or
+	// with tabID -1 the one (a popup, any page not in a tab) whose bridge
+	// realm is realmID. With both, the page in the tab must be that realm.
+	EvalPage(ctx context.Context, ext Extension, tabID int, realmID, js string) (json.RawMessage, error)
 	// Exited reports whether the browser process is gone. The bridge asks
 	// when a realm's wire breaks, to tell a dead browser from a dead realm.
 	Exited() bool

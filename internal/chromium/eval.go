@@ -107,7 +107,7 @@ func (b *Browser) EvalContent(ctx context.Context, e bridgeinternal.Extension, t
 	}
 	s.mu.Unlock()
 	for _, id := range ids {
-		raw, err := s.eval(ctx, id, js.ChromiumRealmID)
+		raw, err := s.eval(ctx, id, js.RealmID)
 		if err != nil {
 			continue
 		}
@@ -117,6 +117,49 @@ func (b *Browser) EvalContent(ctx context.Context, e bridgeinternal.Extension, t
 		}
 	}
 	return nil, fmt.Errorf("the content-script world of tab %d frame %d is not reachable over CDP (cross-site frames run in their own process)", tabID, frameID)
+}
+
+// EvalPage runs js in the main world of an extension page: the page of tab
+// tabID, or with tabID -1 the extension page (a popup) whose bridge realm
+// is realmID. With a realmID, the page must still be that realm.
+func (b *Browser) EvalPage(ctx context.Context, e bridgeinternal.Extension, tabID int, realmID, code string) (json.RawMessage, error) {
+	var candidates []target.ID
+	if tabID >= 0 {
+		tid, err := b.tabTarget(ctx, tabID)
+		if err != nil {
+			return nil, err
+		}
+		candidates = []target.ID{tid}
+	} else {
+		res, err := chromedp.CallBrowser(withDeadline(b.browserCtx, ctx), target.GetTargets, target.GetTargetsParams{})
+		if err != nil {
+			return nil, err
+		}
+		prefix := "chrome-extension://" + e.ID + "/"
+		for _, t := range res.TargetInfos {
+			if t.Type == "page" && strings.HasPrefix(t.URL, prefix) {
+				candidates = append(candidates, t.TargetID)
+			}
+		}
+	}
+	for _, tid := range candidates {
+		s, err := b.session(ctx, tid)
+		if err != nil {
+			continue
+		}
+		if realmID != "" {
+			raw, err := s.eval(ctx, 0, js.RealmID)
+			var got string
+			if err != nil || json.Unmarshal(raw, &got) != nil || got != realmID {
+				continue
+			}
+		}
+		return s.eval(ctx, 0, code)
+	}
+	if tabID >= 0 {
+		return nil, fmt.Errorf("tab %d no longer shows that page (it was closed or navigated)", tabID)
+	}
+	return nil, errors.New("the page is gone (it was closed or navigated)")
 }
 
 // tabTarget maps a tab id to its CDP target.

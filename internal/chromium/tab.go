@@ -97,6 +97,17 @@ func (b *Browser) NewTab(ctx context.Context, url string) (*Tab, error) {
 	return t, nil
 }
 
+// PageURL is the URL of a file of the extension extID.
+func (b *Browser) PageURL(extID, path string) string {
+	return "chrome-extension://" + extID + "/" + path
+}
+
+// OpenPage opens url, a page of an extension, in a new tab and returns once
+// it has loaded.
+func (b *Browser) OpenPage(ctx context.Context, url string) (*Tab, error) {
+	return b.NewTab(ctx, url)
+}
+
 // Close closes the tab.
 func (t *Tab) Close(ctx context.Context) error {
 	tctx, cancel := context.WithCancel(t.ctx)

@@ -28,8 +28,9 @@ import (
 // event page keeps its real idle timeout: when Firefox suspends it, its
 // bridge disconnects, and the next call that needs it wakes it again.
 type Browser struct {
-	proc *Process
-	conn *bidi.Conn
+	proc  *Process
+	conn  *bidi.Conn
+	uuids map[string]string // gecko id → moz-extension UUID
 
 	stop    chan struct{}
 	watcher sync.WaitGroup
@@ -76,7 +77,7 @@ func Open(ctx context.Context, opts BrowserOptions) (*Browser, error) {
 	if err != nil {
 		return nil, fmt.Errorf("failed to launch Firefox: %w", err)
 	}
-	f := &Browser{proc: proc, conn: proc.BiDi(), stop: make(chan struct{})}
+	f := &Browser{proc: proc, conn: proc.BiDi(), uuids: uuids, stop: make(chan struct{})}
 	f.watcher.Add(1)
 	go func() {
 		defer f.watcher.Done()
@@ -120,6 +121,11 @@ func newUUID() string {
 	u[6] = u[6]&0x0f | 0x40
 	u[8] = u[8]&0x3f | 0x80
 	return fmt.Sprintf("%x-%x-%x-%x-%x", u[0:4], u[4:6], u[6:8], u[8:10], u[10:16])
+}
+
+// PageURL is the URL of a file of the extension extID.
+func (f *Browser) PageURL(extID, path string) string {
+	return "moz-extension://" + f.uuids[extID] + "/" + path
 }
 
 // Close ends the browser, its process group and its profile. It is
@@ -248,6 +254,12 @@ func (f *Browser) EvalContent(ctx context.Context, e bridgeinternal.Extension, t
 	return f.eval(ctx, e, "content", tabID, frameID, realmID, code)
 }
 
+// EvalPage evaluates code in an extension page: the one in tab tabID, or
+// the view (a popup) whose bridge realm is realmID.
+func (f *Browser) EvalPage(ctx context.Context, e bridgeinternal.Extension, tabID int, realmID, code string) (json.RawMessage, error) {
+	return f.eval(ctx, e, "page", tabID, 0, realmID, code)
+}
+
 func (f *Browser) eval(ctx context.Context, e bridgeinternal.Extension, realm string, tabID, frameID int, realmID, code string) (json.RawMessage, error) {
 	timeout := time.Minute
 	if d, ok := ctx.Deadline(); ok {
@@ -295,6 +307,26 @@ func (f *Browser) NewTab(ctx context.Context, url string) (*Tab, error) {
 	if _, err := f.conn.BrowsingContextNavigate(ctx, bidi.NavigateParams{Context: id, URL: url, Wait: "complete"}); err != nil {
 		return fail(err)
 	}
+	return f.tab(ctx, id, fail)
+}
+
+// OpenPage opens url, a page of an extension, in a new tab and returns once
+// it has loaded.
+func (f *Browser) OpenPage(ctx context.Context, url string) (*Tab, error) {
+	var id string
+	if err := f.chromeJSON(ctx, &id, js.FirefoxOpenPage, url); err != nil {
+		return nil, err
+	}
+	return f.tab(ctx, id, func(err error) (*Tab, error) {
+		cctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = f.conn.BrowsingContextClose(cctx, id)
+		return nil, err
+	})
+}
+
+// tab is the Tab of the BiDi context id, with its tabs.Tab id.
+func (f *Browser) tab(ctx context.Context, id string, fail func(error) (*Tab, error)) (*Tab, error) {
 	var tabID int
 	if err := f.chromeJSON(ctx, &tabID, js.FirefoxTabID, id); err != nil {
 		return fail(fmt.Errorf("failed to learn the tab id: %w", err))

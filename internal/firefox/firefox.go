@@ -24,6 +24,8 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/extbridge/extbridge/internal/bidi"
 	"github.com/extbridge/extbridge/internal/browserbin"
 )
@@ -287,13 +289,13 @@ func (p *Process) kill() {
 	pid := p.cmd.Process.Pid
 	syscall.Kill(-pid, syscall.SIGKILL)
 	<-p.exited
-	// The crash helper runs in its own session; it watches the browser's pid.
-	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) {
+	// The crash helper runs in its own session and watches the browser's
+	// pid; it and what is left of the group are not our children, so each is
+	// killed and awaited through a pidfd (the kernel's exit notification).
+	for range 10 { // a straggler may start another before it dies
 		if killStragglers(pid) == 0 {
 			break
 		}
-		time.Sleep(10 * time.Millisecond)
 	}
 	select {
 	case <-p.outputDone:
@@ -305,7 +307,8 @@ func (p *Process) kill() {
 }
 
 // killStragglers kills the processes of the process group pgid and the crash
-// helpers of the browser pgid, and returns how many it found alive.
+// helpers of the browser pgid, waits until each has exited, and returns how
+// many it found alive.
 func killStragglers(pgid int) int {
 	entries, err := os.ReadDir("/proc")
 	if err != nil {
@@ -344,24 +347,42 @@ func killStragglers(pgid int) int {
 				string(args[1]) == strconv.Itoa(pgid)
 		}
 		if mine {
-			syscall.Kill(pid, syscall.SIGKILL)
+			killAndWait(pid)
 			n++
 		}
 	}
 	return n
 }
 
-// removeAll removes dir, retrying briefly while a dying process still writes
-// into it.
-func removeAll(dir string) error {
-	var err error
-	for range 20 {
-		if err = os.RemoveAll(dir); err == nil {
-			return nil
-		}
-		time.Sleep(50 * time.Millisecond)
+// killAndWait kills pid, which need not be our child, and waits up to a few
+// seconds for it to exit: a pidfd names the process itself (a recycled pid
+// cannot be hit) and becomes readable when it has exited.
+func killAndWait(pid int) {
+	fd, err := unix.PidfdOpen(pid, 0)
+	if err != nil {
+		syscall.Kill(pid, syscall.SIGKILL) // gone already, or an old kernel
+		return
 	}
-	return fmt.Errorf("failed to remove the profile %s: %w", dir, err)
+	defer unix.Close(fd)
+	if unix.PidfdSendSignal(fd, unix.SIGKILL, nil, 0) != nil {
+		return
+	}
+	fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+	for {
+		_, err := unix.Poll(fds, 5000)
+		if err != unix.EINTR {
+			return
+		}
+	}
+}
+
+// removeAll removes dir. Every process that could write into it has exited
+// by now.
+func removeAll(dir string) error {
+	if err := os.RemoveAll(dir); err != nil {
+		return fmt.Errorf("failed to remove the profile %s: %w", dir, err)
+	}
+	return nil
 }
 
 // headBuffer keeps the first max bytes written, for error messages.

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+
 	"github.com/extbridge/extbridge/internal/bidi"
 	"github.com/extbridge/extbridge/internal/browserbin"
 )

@@ -40,6 +40,11 @@ const (
 	// runtime.getFrameId; a Firefox content script its frame). A field the
 	// realm does not know is absent.
 	FrameWhere = "where"
+
+	// One-off messages.
+	FrameInbox    = "inbox" // L, M, D, Sender, Ext: a Go onMessage listener L received message M
+	FrameSend     = "send"  // S, How, D, Target, Tab, Sender: the extension's own code sent a message, or a listener of its got one
+	FrameResponse = "resp"  // S, D or E: the response to message S, or its failure
 )
 
 // Frame is one frame a realm sends after its hello: an event, or the reply
@@ -61,8 +66,12 @@ type Frame struct {
 	Target string          `json:"target"` // open: runtime.connect's extensionId
 	Level  string          `json:"level"`
 	Text   string          `json:"text"`
-	Tab    *int            `json:"tab"`   // where, open of tabs.connect: a tab id
+	M      int64           `json:"m"`     // inbox: the message's id, for Respond
+	S      int64           `json:"s"`     // send, resp: the message's id in the realm
+	Ext    bool            `json:"ext"`   // inbox: it came to onMessageExternal
+	Tab    *int            `json:"tab"`   // send: tabs.sendMessage's tab; where, open of tabs.connect: a tab id
 	Frame  *int            `json:"frame"` // where: the realm's frame id
+	NoResp bool            `json:"nr"`    // resp: the send resolved with no response (undefined)
 }
 
 // Command is a command Go sends to a realm with [Conn.Call]. Each command
@@ -118,6 +127,50 @@ type DebuggerTargets struct{}
 // them.
 type Flush struct{}
 
+// SendMessage is runtime.sendMessage from the realm: to its own extension,
+// or with Ext to another. The reply is a [SendResult].
+type SendMessage struct {
+	Ext string          `json:"ext,omitempty"`
+	Msg json.RawMessage `json:"msg"`
+}
+
+// TabsSendMessage is tabs.sendMessage from the realm; the reply is a
+// [SendResult].
+type TabsSendMessage struct {
+	Tab   int             `json:"tab"`
+	Msg   json.RawMessage `json:"msg"`
+	Frame *int            `json:"frame,omitempty"`
+}
+
+// SendResult is the reply to SendMessage and TabsSendMessage: the response
+// (V, absent when the response is undefined) or the browser's failure (E).
+type SendResult struct {
+	V json.RawMessage `json:"v"`
+	E *string         `json:"e"`
+}
+
+// OnMessage adds runtime.onMessage and onMessageExternal listeners that
+// report their messages as received by inbox L.
+type OnMessage struct {
+	L int `json:"l"`
+}
+
+// OffMessage removes the listeners of OnMessage.
+type OffMessage struct {
+	L int `json:"l"`
+}
+
+// Respond calls sendResponse of the message M an inbox received.
+type Respond struct {
+	M int64           `json:"m"`
+	D json.RawMessage `json:"d"`
+}
+
+func (SendMessage) command() string     { return "send" }
+func (TabsSendMessage) command() string { return "tsend" }
+func (OnMessage) command() string       { return "onmessage" }
+func (OffMessage) command() string      { return "offmessage" }
+func (Respond) command() string         { return "respond" }
 func (Connect) command() string         { return "connect" }
 func (TabsConnect) command() string     { return "tconnect" }
 func (Listen) command() string          { return "listen" }

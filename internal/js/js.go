@@ -1,7 +1,8 @@
 // Package js holds every script extbridge puts into a browser: the bridge
 // that runs first in each realm of an instrumented extension (bridge.js),
 // and the functions the drivers run through the browsers' own protocols
-// (firefox/*.js in Firefox's chrome scope, chromium/*.js over CDP). They are
+// (firefox/*.js in Firefox's chrome scope, page/*.js in a web page's
+// isolated world, realm-id.js in any realm). They are
 // plain .js files, embedded, and checked with `node --check` by the tests.
 package js
 
@@ -46,10 +47,18 @@ var (
 	FirefoxInstallEval string
 	//go:embed firefox/eval.js
 	FirefoxEval string
+	//go:embed firefox/open-page.js
+	FirefoxOpenPage string
 )
 
-// Expressions Chromium's driver evaluates over CDP.
+// RealmID is an expression whose value is the id of the bridge realm of the
+// world it runs in, or null: the drivers find a realm's world by it.
+//
+//go:embed realm-id.js
+var RealmID string
+
+// Functions both drivers call in an isolated world of a web page.
 var (
-	//go:embed chromium/realm-id.js
-	ChromiumRealmID string
+	//go:embed page/locate.js
+	PageLocate string
 )

@@ -25,10 +25,11 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/extbridge/extbridge/bench/internal/benchkit"
 )
 
 func main() {
@@ -85,8 +86,8 @@ func readPeers(files []string) (Peer, error) {
 		p16 = append(p16, p.Pipe["16"])
 	}
 	if len(rtt) > 0 {
-		out.LaunchMs, out.RTTms = median(launch), median(rtt)
-		out.Pipe = map[string]float64{"1": median(p1), "16": median(p16)}
+		out.LaunchMs, out.RTTms = benchkit.Median(launch), benchkit.Median(rtt)
+		out.Pipe = map[string]float64{"1": benchkit.Median(p1), "16": benchkit.Median(p16)}
 	}
 	return out, nil
 }
@@ -100,17 +101,7 @@ func (r Results) Get(name, unit string) float64 {
 	if len(v) == 0 {
 		return math.NaN()
 	}
-	return median(v)
-}
-
-func median(xs []float64) float64 {
-	s := slices.Clone(xs)
-	slices.Sort(s)
-	n := len(s)
-	if n%2 == 1 {
-		return s[n/2]
-	}
-	return (s[n/2-1] + s[n/2]) / 2
+	return benchkit.Median(v)
 }
 
 // parseBench reads the standard benchmark format: a name, an iteration

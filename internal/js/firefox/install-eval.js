@@ -6,6 +6,9 @@
      the code runs as if the page ran it: top-level declarations become the
      page's globals and errors thrown later by its callbacks are the page's
      uncaught errors. The page is a debuggee only during the call;
+   - an extension page (a tab, a popup): like the background, in the
+     page's own global, optionally only if the bridge realm there has the
+     id the caller gives;
    - a content-script world: Cu.evalInSandbox in the content script's own
      global (a sandbox), found by the id of the bridge that runs in it.
    Both hand the value to the same serializer in the realm: a promise is
@@ -51,6 +54,16 @@
           const bc = BrowsingContext.get(d.bc);
           const w = bc && bc.window;
           if (!w) return; // not in this process
+          run = () => inPage(w, d.code);
+        } else if (d.kind === "page") {
+          const bc = BrowsingContext.get(d.bc);
+          const w = bc && bc.window;
+          if (!w) return reply({skip: true});
+          if (d.realm) {
+            let id;
+            try { id = w.wrappedJSObject.__extbridge?.id; } catch (e) { /* not ours */ }
+            if (id !== d.realm) return reply({skip: true});
+          }
           run = () => inPage(w, d.code);
         } else {
           const {ExtensionContent} = ChromeUtils.importESModule("resource://gre/modules/ExtensionContent.sys.mjs");

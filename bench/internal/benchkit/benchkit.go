@@ -1,13 +1,10 @@
-// Package bench measures extbridge against the browser's own cost and
-// against Puppeteer. The benchmarks are in its test files and run only with
-// -bench (see `make bench`, which also runs the Puppeteer peer in
-// bench/peer and prints the table with bench/cmd/benchtable).
-//
-// The package holds what the benchmarks share: the benchmark extension
+// Package benchkit is what extbridge's benchmarks (package bench, run by
+// `make bench`) and the table that summarises them (bench/cmd/benchtable)
+// share: the benchmark extension
 // ([Extension], the echo fixture plus an in-browser runner), the HTTP server
 // the runner reports to ([Server]), and the statistics ([Median],
 // [BatchMedian]) that Go, the runner and the peer compute alike.
-package bench
+package benchkit
 
 import (
 	"context"
