@@ -233,26 +233,40 @@
   let href = "";
   try { href = StringCtor(G.location && G.location.href); } catch (e) { /* none */ }
 
+  // Where the realm is, when it knows it before its hello leaves: a page
+  // holds its hello until tabs.getCurrent answers (at most HOLD_MS), so that
+  // every event of it carries its tab; what it learns later goes in a where
+  // frame.
+  const HOLD_MS = 500;
+  let helloTab, helloFrame;
+  let holdHello = false, wireOpen = false, helloSent = false;
+  function sayHello() {
+    if (helloSent || !wireOpen) return;
+    helloSent = true;
+    const hello = {
+      t: "hello", token: CFG.token, ext: CFG.ext, realm: CFG.realm, id: realmId,
+      url: href, top: topFrame, rid: api.runtime.id,
+    };
+    if (typeof helloTab === "number") hello.tab = helloTab;
+    if (typeof helloFrame === "number") hello.frame = helloFrame;
+    const b = backlog;
+    backlog = [];
+    try { wsSend(ws, stringify(hello)); } catch (e) { /* closed under us */ }
+    for (let i = 0; i < b.length; i++) {
+      try { wsSend(ws, b[i]); } catch (e) { /* closed under us */ }
+    }
+    isOpen = true;
+  }
+
   function openWire() {
     try {
       ws = new WS(CFG.url);
     } catch (e) {
       return;
     }
-    const hello = stringify({
-      t: "hello", token: CFG.token, ext: CFG.ext, realm: CFG.realm, id: realmId,
-      url: href, top: topFrame, rid: api.runtime.id,
-    });
-    const early = backlog;
-    backlog = [hello];
-    for (let i = 0; i < early.length; i++) push(backlog, early[i]);
     addEventListener(ws, "open", () => {
-      isOpen = true;
-      const b = backlog;
-      backlog = [];
-      for (let i = 0; i < b.length; i++) {
-        try { wsSend(ws, b[i]); } catch (e) { /* closed under us */ }
-      }
+      wireOpen = true;
+      if (!holdHello) sayHello();
     });
     addEventListener(ws, "message", (ev) => {
       let cmd;
@@ -744,32 +758,39 @@
   // json is the bridge's own serialiser, for drivers that evaluate code in
   // the realm and must not trust the realm's JSON.
   defineProperty(G, KEY, { __proto__: null, value: freeze({ __proto__: null, id: realmId, json: safeStringify }), enumerable: false, writable: false, configurable: false });
-  openWire();
 
   // ---- where the realm is --------------------------------------------------
-  // A realm tells Go its tab and frame once it learns them: an extension
-  // page from tabs.getCurrent (no tab outside a tab) and, in Firefox,
+  // A realm tells Go its tab and frame as soon as it learns them, in its
+  // hello or else in a where frame: an extension page from tabs.getCurrent
+  // (no tab outside a tab, as in a popup) and, in Firefox,
   // runtime.getFrameId(window); a content script only its frame, in Firefox.
-  function where(tab, frame) {
-    const f = { t: "where" };
-    let any = false;
-    if (typeof tab === "number") { f.tab = tab; any = true; }
-    if (typeof frame === "number" && frame >= 0) { f.frame = frame; any = true; }
-    if (any) send(f);
-  }
-  if (CFG.realm === "page" || CFG.realm === "content") {
-    let frame;
-    try {
-      const rt = api.runtime;
-      if (typeof rt.getFrameId === "function" && typeof G.window === "object") frame = rt.getFrameId(G.window);
-    } catch (e) { frame = undefined; }
-    const tabsNS = api.tabs;
-    if (CFG.realm === "page" && tabsNS && typeof tabsNS.getCurrent === "function") {
-      callAPI(tabsNS, tabsNS.getCurrent, [], (tab) => {
-        where(tab && typeof tab.id === "number" ? tab.id : undefined, frame);
-      }, () => { where(undefined, frame); });
-    } else {
-      where(undefined, frame);
+  function learned(tab) {
+    if (typeof tab === "number") helloTab = tab;
+    if (!helloSent && holdHello) {
+      holdHello = false;
+      sayHello();
+    } else if (helloSent && typeof tab === "number") {
+      send({ t: "where", tab });
     }
   }
+  if (CFG.realm === "page" || CFG.realm === "content") {
+    try {
+      const rt = api.runtime;
+      if (typeof rt.getFrameId === "function" && typeof G.window === "object") {
+        const f = rt.getFrameId(G.window);
+        if (typeof f === "number" && f >= 0) helloFrame = f;
+      }
+    } catch (e) { /* not known */ }
+    const tabsNS = api.tabs;
+    if (CFG.realm === "page" && tabsNS && typeof tabsNS.getCurrent === "function") {
+      holdHello = true;
+      let answered = false;
+      callAPI(tabsNS, tabsNS.getCurrent, [], (tab) => {
+        answered = true;
+        learned(tab && typeof tab.id === "number" ? tab.id : undefined);
+      }, () => { answered = true; learned(undefined); });
+      if (!answered) setT(() => { if (holdHello) learned(undefined); }, HOLD_MS);
+    }
+  }
+  openWire();
 })();
