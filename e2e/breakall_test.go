@@ -222,8 +222,9 @@ func TestBreakAllPages(t *testing.T) {
 
 		// Go posts as each page's end; the background echoes, and the echo
 		// arriving in the page is an event of that page's realm. The tab id
-		// comes with the where frame the page sends once tabs.getCurrent
-		// answers: ask again until it has come.
+		// comes with the page's hello, which it holds until tabs.getCurrent
+		// answers, or if that took too long with a where frame later: then
+		// ask again until it has come.
 		for id, p := range pages {
 			where := bridge.Realm{TabID: -1}
 			for try := 0; try < 50 && where.TabID < 0; try++ {

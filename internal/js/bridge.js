@@ -69,6 +69,7 @@
   const startsWith = uncurry(StringCtor.prototype.startsWith);
   const strSlice = uncurry(StringCtor.prototype.slice);
   const strIndexOf = uncurry(StringCtor.prototype.indexOf);
+  const PromiseCtor = Promise;
   const promiseThen = uncurry(Promise.prototype.then);
   const setT = G.setTimeout;
   const clearT = G.clearTimeout;
@@ -755,9 +756,32 @@
     onGlobal("pagehide", flush, true);
   }
 
-  // json is the bridge's own serialiser, for drivers that evaluate code in
-  // the realm and must not trust the realm's JSON.
-  defineProperty(G, KEY, { __proto__: null, value: freeze({ __proto__: null, id: realmId, json: safeStringify }), enumerable: false, writable: false, configurable: false });
+  // settle(v) is what a driver's Eval needs from a realm whose Promise,
+  // JSON and String may be broken: a promise (of the realm's own Promise)
+  // of v's JSON once v settles ("null" for undefined), or rejected with
+  // "Name: message" (or the value as text) if v rejects.
+  function settle(v) {
+    return new PromiseCtor((resolve, reject) => {
+      whenDone(v, (x) => {
+        let s;
+        try { s = x === undefined ? "null" : safeStringify(x); } catch (e) { reject(thrownHead(e)); return; }
+        resolve(typeof s === "string" ? s : "null");
+      }, (e) => { reject(thrownHead(e)); });
+    });
+  }
+  function thrownHead(e) {
+    if (e !== null && typeof e === "object") {
+      let name = "Error";
+      try { if (e.name) name = str(e.name); } catch (x) { /* keep Error */ }
+      try { if (isErrorish(e) || e.message !== undefined) return name + ": " + str(e.message); } catch (x) { /* fall through */ }
+    }
+    return str(e);
+  }
+
+  // json is the bridge's own serialiser and settle its own awaiting, for
+  // drivers that evaluate code in the realm and must not trust the realm's
+  // JSON or Promise.
+  defineProperty(G, KEY, { __proto__: null, value: freeze({ __proto__: null, id: realmId, json: safeStringify, settle }), enumerable: false, writable: false, configurable: false });
 
   // ---- where the realm is --------------------------------------------------
   // A realm tells Go its tab and frame as soon as it learns them, in its
