@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 
@@ -228,9 +229,10 @@ func TestBreakAllPages(t *testing.T) {
 		for id, p := range pages {
 			where := bridge.Realm{TabID: -1}
 			for try := 0; try < 50 && where.TabID < 0; try++ {
-				post(t, p.end, "where are you?")
+				ask := "where are you? " + strconv.Itoa(try)
+				post(t, p.end, ask)
 				ev := drivertest.WaitEvent(t, w, "the echo arriving in page #"+id[:6], func(ev bridge.Event) bool {
-					return ev.Port == p.end && ev.Kind == bridge.EventMessage && !ev.Outgoing
+					return ev.Port == p.end && ev.Kind == bridge.EventMessage && !ev.Outgoing && strings.Contains(string(ev.Data), ask)
 				})
 				where = ev.Realm
 			}
@@ -298,10 +300,13 @@ func TestBreakAllFrames(t *testing.T) {
 		})
 		// echoRealm posts as a subframe's end; the background's echo arriving
 		// there is an event of the subframe's realm.
+		asked := 0
 		echoRealm := func(u string) bridge.Realm {
-			post(t, ends[u], "which frame?")
+			asked++
+			ask := "which frame? " + strconv.Itoa(asked)
+			post(t, ends[u], ask)
 			return drivertest.WaitEvent(t, w, "the echo arriving in "+u, func(ev bridge.Event) bool {
-				return ev.Port == ends[u] && ev.Kind == bridge.EventMessage && !ev.Outgoing
+				return ev.Port == ends[u] && ev.Kind == bridge.EventMessage && !ev.Outgoing && strings.Contains(string(ev.Data), ask)
 			}).Realm
 		}
 		for u, id := range byURL {
