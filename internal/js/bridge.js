@@ -201,7 +201,19 @@
     sendRaw(frame);
   }
   function send(obj, urgent) {
-    const s = safeStringify(obj);
+    let s;
+    try {
+      s = safeStringify(obj);
+    } catch (e) {
+      // A value whose toJSON throws (one the extension replaced): the event
+      // is lost, and says so, rather than throwing into the browser.
+      try {
+        s = stringify({ t: "log", level: "error", text: "extbridge: could not serialise a " + str(obj.t) + " event: " + messageOf(e) });
+      } catch (e2) {
+        return;
+      }
+    }
+    if (typeof s !== "string") return;
     pending = pendingCount === 0 ? s : pending + "\n" + s;
     pendingCount++;
     if (urgent || pendingCount >= FLUSH_MAX || pending.length >= FLUSH_BYTES) {
