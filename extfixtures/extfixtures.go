@@ -58,9 +58,29 @@
 //   - hostile: replaces runtime.connect and tabs.connect with its own
 //     wrappers, replaces the globals a bridge might use (WebSocket, JSON,
 //     Object.assign, Symbol.for, Array.from, Array.prototype.splice) with
-//     throwing stand-ins, and throws in every listener; its onConnect
+//     throwing stand-ins, and throws in every listener (runtime.onConnect,
+//     a port's onMessage and onDisconnect, runtime.onMessage); its onConnect
 //     listeners (background and content script) echo each message first. The
-//     content script connects as "hostile-cs" through its own wrapper.
+//     content script connects as "hostile-cs" through its own wrapper and
+//     sends a one-off message, which the background's onMessage answers
+//     with a tabs.sendMessage to its tab before throwing.
+//   - breakall: one script, breakall.js, in every realm (the background,
+//     every frame's content script, page.html). After registering its
+//     listeners it walks the prototypes and statics of the builtins a
+//     bridge might use (Object, Reflect, Function.prototype, Array and the
+//     iterator prototypes, Map, Set, WeakMap, WeakSet, Promise, JSON,
+//     String, Number, Math, Symbol, Error, WebSocket, EventTarget, Event,
+//     MessageEvent, ErrorEvent, PromiseRejectionEvent, crypto, console) and
+//     replaces every configurable own method and accessor it finds with one
+//     that throws, and the global's timers too; its own code then uses
+//     only what it saved before. The content script opens "breakall-cs"
+//     and the page "breakall-page"; every end it holds answers a message m
+//     with {echo: m, realm} unless m is an echo. The background's
+//     {cmd: "open", path} opens an extension page in a new tab and
+//     {cmd: "close", tab} closes it. globalThis.brokenCount says how many
+//     members it replaced; it logs "breakall: <realm> replaced N builtin
+//     members (K kept)", and the content script and page post {realm,
+//     broken: N} on their port.
 //
 // The pages ([Pages]): index.html (a page with a body), input.html (a
 // button #go, an input #name, a button #under covered by #over, a hidden
@@ -85,7 +105,7 @@ import (
 
 // files holds the fixture extensions and the test pages, one folder each.
 //
-//go:embed all:echo all:extpages all:extpair-a all:extpair-b all:hostile all:messages all:multiport all:nolistener all:pingpong all:tabsconnect all:pages
+//go:embed all:breakall all:echo all:extpages all:extpair-a all:extpair-b all:hostile all:messages all:multiport all:nolistener all:pingpong all:tabsconnect all:pages
 var files embed.FS
 
 // pagesDir is the folder of the test pages, which is not an extension.
