@@ -4,15 +4,20 @@
 // extension's own code opens.
 //
 // Entry points, once package driver has launched a browser:
-//   - [Extension.Background] and [Extension.ContentScript] give a [Context]:
+//   - [Extension.Background], [Extension.ContentScript], [Extension.Page]
+//     (an extension page in a tab) and [Extension.Popup] give a [Context]:
 //     a realm Go acts in, as the extension's own code would.
 //   - [Context.Connect] and [Context.TabsConnect] open a [Port];
 //     [Context.Listen] returns a [Listener] whose [Listener.Accept] gives the
 //     ports that connect; [Context.Eval] runs code in the realm.
 //   - [Port.PostMessage], [Port.Recv], [Port.Disconnect], [Port.Done] and
 //     [Port.Err] mirror postMessage, onMessage, disconnect and onDisconnect.
-//   - [Extension.Watch] follows every port event of the extension, from its
-//     first instruction.
+//   - [Context.SendMessage], [Context.SendMessageTo] and
+//     [Context.TabsSendMessage] send one-off messages and return the
+//     response or a [*SendError]; [Context.OnMessage] returns an [Inbox]
+//     whose [Message] values Go answers with [Message.Respond].
+//   - [Extension.Watch] follows everything the extension does, from its first
+//     instruction: its ports, its one-off messages, its console and errors.
 //   - [Extension.Frames] lists a tab's frames; [Extension.StopBackground]
 //     stops the service worker as the browser does when it is idle.
 //
@@ -21,9 +26,11 @@
 // The instrumented copy of the extension runs a bridge script before any
 // extension code in every realm: the service worker or background page,
 // every frame's content-script world, and extension pages. The bridge wraps
-// runtime.connect, tabs.connect, runtime.onConnect and
-// runtime.onConnectExternal in both the chrome and browser namespaces,
-// gives every live port a mirror id, and reports every event to Go over a
+// runtime.connect, tabs.connect, runtime.onConnect,
+// runtime.onConnectExternal, runtime.sendMessage, tabs.sendMessage,
+// runtime.onMessage and runtime.onMessageExternal in both the chrome and
+// browser namespaces, gives every live port a mirror id and every one-off
+// message an id, and reports every event to Go over a
 // loopback WebSocket that only holders of a per-launch 128-bit token may
 // use. Bridge traffic never goes through extension messaging, so the
 // extension's own listeners see nothing of it. Go's commands to a realm go
