@@ -101,6 +101,33 @@
 //   - Tab ids without extensions: Firefox's built-in add-ons give every tab
 //     an id; Chromium gives -1 when no extension has a background.
 //   - Messages: see above (JSON in Chromium, structured clone in Firefox).
+//   - One-off messages: a message a listener got but nobody answered fails
+//     in Chromium with "The message port closed before a response was
+//     received." and resolves with no response (null) in Firefox. A message
+//     nobody receives, and a tabs.sendMessage to a tab without the content
+//     script or to no tab, fail with "Could not establish connection.
+//     Receiving end does not exist." in both. A response no message can
+//     carry (a function) fails with "Could not serialize message." in
+//     Chromium and with "Could not establish connection. Receiving end does
+//     not exist." in Firefox. A listener that throws fails the send with its
+//     message in both. Go sends with Chromium's callback form (whose
+//     runtime.lastError carries the first of those texts) and with
+//     Firefox's promise, always naming the extension (null for this one), so
+//     a string message is never taken for an extension id.
+//   - Go's onMessage listener returns true in both browsers, as a listener
+//     that answers later with sendResponse does; a returned promise would
+//     win over the extension's own sendResponse in Firefox. The first
+//     answer wins; [Message.Respond] after another listener answered returns
+//     [ErrResponded] when the bridge saw that answer.
+//   - The page itself: real input is CDP Input.dispatch*Event in Chromium and
+//     BiDi input.performActions in Firefox, both trusted events. BiDi does
+//     not reach extension pages, so in Firefox driver's Tab.Eval, Click and
+//     Type work on web pages only; [Extension.Page] reaches extension
+//     pages in both.
+//   - A page that enters the back/forward cache (Chromium caches pages
+//     navigated away from) leaves the wire: its content-script realm and
+//     ports end, as the browser disconnects the extension's ports of a
+//     cached page; if it is restored, the realm connects again.
 //   - Firefox runs with --remote-allow-system-access, which the bridge needs
 //     for exact tab ids, the action click, stop/wake and Eval. The BiDi
 //     endpoint listens on loopback only, and extbridge takes its single
