@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/extbridge/extbridge/internal/hub"
+	"github.com/extbridge/extbridge/internal/queue"
 )
 
 // ConnectInfo is the connectInfo of runtime.connect and tabs.connect, plus
@@ -107,26 +108,28 @@ func (c *Context) open(ctx context.Context, how How, cmd hub.Command) (*Port, er
 // listener, it makes connections to this realm succeed that would otherwise
 // fail with "Receiving end does not exist".
 //
-// The listeners live in the realm that runs now, as listeners added by the
-// extension's code after start-up would: when the service worker or event
-// page stops, Accept returns an error that says so, and a new Listen after
-// [Extension.Background] listens in the new one.
+// In a content script or an extension page, the listeners live as long as
+// that document. In the background they outlive the service worker or event
+// page that runs now: when the browser stops it (idle, or
+// [Extension.StopBackground]) and starts it again, the new one gets them
+// before the extension's first event (Firefox), or as soon as its bridge
+// connects (Chromium: a port that arrives before that reaches Go only if the
+// extension has an onConnect listener of its own, as the browser delivers a
+// port only where a listener is; see the package doc). Ports accepted from
+// the stopped background end with it, as they do in the browser.
 func (c *Context) Listen(ctx context.Context) (*Listener, error) {
 	rc, err := c.realm(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("failed to listen in %s: %w", c, err)
 	}
-	rc.mu.Lock()
-	if rc.ended {
-		rc.mu.Unlock()
-		return nil, fmt.Errorf("failed to listen in %s: %w", c, rc.c.Err())
+	l := &Listener{slot: c.ext.newSlot(c.kind == RealmBackground), ports: queue.New[*Port](0)}
+	if err := rc.addListener(l); err != nil {
+		return nil, fmt.Errorf("failed to listen in %s: %w", c, err)
 	}
-	rc.nextL++
-	l := newListener(rc, rc.nextL)
-	rc.listeners[l.id] = l
-	rc.mu.Unlock()
+	if l.background {
+		c.ext.arm(l.id, l)
+	}
 	if err := call(ctx, rc, hub.Listen{L: l.id}, nil); err != nil {
-		rc.forgetListener(l.id)
 		// Cut short, the realm may have added the listeners anyway.
 		_ = l.Close()
 		return nil, fmt.Errorf("failed to listen in %s: %w", c, err)

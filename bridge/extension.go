@@ -37,6 +37,12 @@ type Extension struct {
 	// watch frames that tell the realms about its changes.
 	watchMu  sync.Mutex
 	watching int
+
+	// armMu guards the ids of Go's listeners and the background's ones,
+	// which outlive each background realm (armed.go).
+	armMu sync.Mutex
+	nextL int
+	armed map[int]armed
 }
 
 func newExtension(s *session, index int, in *instrument.Result, browser string) *Extension {
@@ -185,6 +191,7 @@ func (e *Extension) sessionClosed() {
 	}
 	e.mu.Unlock()
 	e.history.close()
+	e.endArmed()
 }
 
 // RealmTimeout bounds every wait of extbridge on a realm, whatever the

@@ -3,24 +3,76 @@ package bridge
 import (
 	"context"
 	"errors"
+	"sync"
 	"sync/atomic"
 
 	"github.com/extbridge/extbridge/internal/hub"
 	"github.com/extbridge/extbridge/internal/queue"
 )
 
+// slot is what a [Listener] and an [Inbox] share: Go's listeners in a realm.
+// In a content script or a page they live as long as the realm. In the
+// background they outlive the realm that runs now: when the service worker
+// or event page stops, the slot waits, and the next background gets the
+// listeners again (see [Context.Listen]).
+type slot struct {
+	ext        *Extension
+	id         int
+	background bool
+	closed     atomic.Bool
+
+	mu sync.Mutex
+	rc *realmConn // the realm the listeners are in; nil while the background sleeps
+}
+
+// realm is the realm the listeners are in now, or nil.
+func (s *slot) realm() *realmConn {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.rc
+}
+
+func (s *slot) setRealm(rc *realmConn) {
+	s.mu.Lock()
+	s.rc = rc
+	s.mu.Unlock()
+}
+
+// leave forgets rc, the realm that ended, if the slot is still in it.
+func (s *slot) leave(rc *realmConn) {
+	s.mu.Lock()
+	if s.rc == rc {
+		s.rc = nil
+	}
+	s.mu.Unlock()
+}
+
+// remove takes the listeners out of their realm with the command cmd and
+// forgets the slot. Errors of a realm that is gone do not count.
+func (s *slot) remove(cmd hub.Command) error {
+	if s.background {
+		s.ext.disarm(s.id)
+	}
+	rc := s.realm()
+	if rc == nil {
+		return nil
+	}
+	rc.forgetListener(s.id)
+	ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
+	defer cancel()
+	_, err := rc.c.Call(ctx, cmd, nil)
+	if rc.c.Err() != nil || err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return nil // the realm is gone, and its listeners with it
+	}
+	return err
+}
+
 // Listener receives the ports that connect to a realm, like a
 // runtime.onConnect listener. It is safe for concurrent use; several
 // goroutines may call Accept, and each port goes to one of them.
 type Listener struct {
-	rc     *realmConn
-	id     int
-	ports  *queue.Queue[*Port]
-	closed atomic.Bool
-}
-
-func newListener(rc *realmConn, id int) *Listener {
-	return &Listener{rc: rc, id: id, ports: queue.New[*Port](0)}
+	slot
+	ports *queue.Queue[*Port]
 }
 
 func (l *Listener) deliver(p *Port) {
@@ -29,14 +81,19 @@ func (l *Listener) deliver(p *Port) {
 	}
 }
 
-// end ends the listener because its realm went away.
+// end ends the listener: its realm went away, or the browser session ended.
 func (l *Listener) end(cause error) {
 	l.ports.Close(&endedError{what: "listener", sentinel: ErrListenerClosed, cause: cause})
 }
 
+// rearm is the command that adds the listener in a new background.
+func (l *Listener) rearm() hub.Command { return hub.Listen{L: l.id, Replay: true} }
+
 // Accept returns the next port that connected, in order. After the realm
-// goes away, it returns the ports already queued, then an error that wraps
-// [ErrListenerClosed] and the cause; after Close, [ErrListenerClosed].
+// goes away (a content script's or a page's; the background's listeners
+// move to the next background), it returns the ports already queued, then
+// an error that wraps [ErrListenerClosed] and the cause; after Close,
+// [ErrListenerClosed].
 func (l *Listener) Accept(ctx context.Context) (*Port, error) {
 	if l.closed.Load() {
 		return nil, ErrListenerClosed
@@ -60,18 +117,9 @@ func (l *Listener) Close() error {
 	}
 	l.ports.Close(ErrListenerClosed)
 	queued := l.ports.Drain()
-	l.rc.forgetListener(l.id)
-	ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
-	defer cancel()
-	_, err := l.rc.c.Call(ctx, hub.Unlisten{L: l.id}, nil)
+	err := l.remove(hub.Unlisten{L: l.id})
 	for _, p := range queued {
 		_ = p.Disconnect()
-	}
-	if l.rc.c.Err() != nil {
-		return nil // the realm is gone, and its listeners with it
-	}
-	if err != nil && !errors.Is(err, context.DeadlineExceeded) {
-		return nil
 	}
 	return err
 }

@@ -114,21 +114,20 @@ func cmdMessage(cmd hub.Command) json.RawMessage {
 // listener, it makes sends to this realm reach a receiver that would
 // otherwise fail with "Receiving end does not exist".
 //
-// The listeners live in the realm that runs now, as [Context.Listen]'s do.
+// The listeners live as [Context.Listen]'s do: in the background they move
+// to the next service worker or event page when the browser stops one.
 func (c *Context) OnMessage(ctx context.Context) (*Inbox, error) {
 	rc, err := c.realm(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("failed to listen for messages in %s: %w", c, err)
 	}
-	rc.mu.Lock()
-	if rc.ended {
-		rc.mu.Unlock()
-		return nil, fmt.Errorf("failed to listen for messages in %s: %w", c, rc.c.Err())
+	in := &Inbox{slot: c.ext.newSlot(c.kind == RealmBackground), messages: queue.New[*Message](0)}
+	if err := rc.addInbox(in); err != nil {
+		return nil, fmt.Errorf("failed to listen for messages in %s: %w", c, err)
 	}
-	rc.nextL++
-	in := &Inbox{rc: rc, id: rc.nextL, messages: queue.New[*Message](0)}
-	rc.inboxes[in.id] = in
-	rc.mu.Unlock()
+	if in.background {
+		c.ext.arm(in.id, in)
+	}
 	if err := call(ctx, rc, hub.OnMessage{L: in.id}, nil); err != nil {
 		_ = in.Close()
 		return nil, fmt.Errorf("failed to listen for messages in %s: %w", c, err)
@@ -148,10 +147,8 @@ var ErrResponded = errors.New("extbridge: the message was already responded to")
 // runtime.onMessage listener. It is safe for concurrent use; each message
 // goes to one Next call.
 type Inbox struct {
-	rc       *realmConn
-	id       int
+	slot
 	messages *queue.Queue[*Message]
-	closed   atomic.Bool
 }
 
 // Message is a one-off message an [Inbox] received.
@@ -160,7 +157,7 @@ type Message struct {
 	Sender   *MessageSender  // who sent it, as the browser reports it
 	External bool            // it arrived on onMessageExternal: another extension sent it
 
-	in        *Inbox
+	rc        *realmConn // where it arrived
 	id        int64
 	responded atomic.Bool
 }
@@ -183,17 +180,11 @@ func (in *Inbox) Close() error {
 	}
 	in.messages.Close(ErrInboxClosed)
 	in.messages.Drain()
-	in.rc.mu.Lock()
-	delete(in.rc.inboxes, in.id)
-	in.rc.mu.Unlock()
-	ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
-	defer cancel()
-	_, err := in.rc.c.Call(ctx, hub.OffMessage{L: in.id}, nil)
-	if in.rc.c.Err() != nil || err != nil && !errors.Is(err, context.DeadlineExceeded) {
-		return nil // the realm is gone, and its listeners with it
-	}
-	return err
+	return in.remove(hub.OffMessage{L: in.id})
 }
+
+// rearm is the command that adds the listeners in a new background.
+func (in *Inbox) rearm() hub.Command { return hub.OnMessage{L: in.id} }
 
 func (in *Inbox) end(cause error) {
 	in.messages.Close(&endedError{what: "inbox", sentinel: ErrInboxClosed, cause: cause})
@@ -213,8 +204,8 @@ func (m *Message) Respond(ctx context.Context, v any) error {
 		return ErrResponded
 	}
 	var answered bool
-	if err := call(ctx, m.in.rc, hub.Respond{M: m.id, D: data}, &answered); err != nil {
-		return fmt.Errorf("failed to respond in %s: %w", m.in.rc.describe(), err)
+	if err := call(ctx, m.rc, hub.Respond{M: m.id, D: data}, &answered); err != nil {
+		return fmt.Errorf("failed to respond in %s: %w", m.rc.describe(), err)
 	}
 	if !answered {
 		return ErrResponded

@@ -97,8 +97,43 @@ func TestInbox(t *testing.T) {
 	if err := msg2.Respond(ctx, 1); !errors.Is(err, ErrResponded) {
 		t.Fatalf("Respond after another listener answered = %v", err)
 	}
+	// The background stops: the inbox waits for the next one, which gets
+	// its listeners again.
 	f.ws.CloseNow()
-	if _, err := in.Next(ctx); !errors.Is(err, ErrInboxClosed) || !strings.Contains(err.Error(), "stopped") {
+	<-f.done
+	f2 := dialRealm(t, h, "background", h.hub.Token())
+	m := f2.cmd()
+	if m["c"] != "onmessage" {
+		t.Fatalf("the new background got %v, want the inbox's onmessage again", m)
+	}
+	f2.send(map[string]any{"t": "r", "i": m["i"], "ok": nil})
+	f2.send(map[string]any{"t": "inbox", "l": m["l"], "m": 1, "d": "after the restart"})
+	if msg, err := in.Next(ctx); err != nil || string(msg.Data) != `"after the restart"` {
+		t.Fatalf("Next after the restart = %+v, %v", msg, err)
+	}
+}
+
+// A content script's inbox ends with its realm.
+func TestInboxEndsWithItsRealm(t *testing.T) {
+	h, e := newTestSession(t)
+	dialRealm(t, h, "background", h.hub.Token())
+	f := dialRealm(t, h, "content", h.hub.Token())
+	ctx := testCtx(t)
+	rc, err := e.waitRealm(ctx, "the content script", func() *realmConn { return e.content["realm-content"] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs := &Context{ext: e, kind: RealmContent, rc: rc}
+	go func() {
+		m := f.cmd()
+		f.send(map[string]any{"t": "r", "i": m["i"], "ok": nil})
+	}()
+	in, err := cs.OnMessage(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.ws.CloseNow()
+	if _, err := in.Next(ctx); !errors.Is(err, ErrInboxClosed) || !strings.Contains(err.Error(), "went away") {
 		t.Fatalf("Next after the realm ended = %v", err)
 	}
 }

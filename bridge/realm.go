@@ -23,7 +23,6 @@ type realmConn struct {
 	opened    map[int]*Port // ports Go opened, until the call that opened them takes them
 	listeners map[int]*Listener
 	inboxes   map[int]*Inbox
-	nextL     int // the last id of a listener or an inbox
 	ended     bool
 }
 
@@ -100,9 +99,37 @@ func (rc *realmConn) takeOpened(id int) *Port {
 	return p
 }
 
+// errRealmEnded is the error of adding listeners to a realm that ended.
+func (rc *realmConn) errEnded() error { return rc.c.Err() }
+
+// addListener puts l in the realm.
+func (rc *realmConn) addListener(l *Listener) error {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	if rc.ended {
+		return rc.errEnded()
+	}
+	rc.listeners[l.id] = l
+	l.setRealm(rc)
+	return nil
+}
+
+// addInbox puts in in the realm.
+func (rc *realmConn) addInbox(in *Inbox) error {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	if rc.ended {
+		return rc.errEnded()
+	}
+	rc.inboxes[in.id] = in
+	in.setRealm(rc)
+	return nil
+}
+
 func (rc *realmConn) forgetListener(id int) {
 	rc.mu.Lock()
 	delete(rc.listeners, id)
+	delete(rc.inboxes, id)
 	rc.mu.Unlock()
 }
 
@@ -181,7 +208,7 @@ func (rc *realmConn) Frame(f *hub.Frame) {
 		in := rc.inboxes[f.L]
 		rc.mu.Unlock()
 		if in != nil {
-			in.messages.Push(&Message{Data: orNull(f.D), Sender: decodeSender(f.Sender), External: f.Ext, in: in, id: f.M})
+			in.messages.Push(&Message{Data: orNull(f.D), Sender: decodeSender(f.Sender), External: f.Ext, rc: rc, id: f.M})
 		}
 	case hub.FrameSend:
 		rc.ext.record(Event{Kind: EventSend, Realm: rc.realm(), How: How(f.How), Data: orNull(f.D), Sender: decodeSender(f.Sender), MessageID: f.S, Target: f.Target, TabID: tabOf(f.Tab)})
@@ -236,11 +263,21 @@ func (rc *realmConn) Ended(cause error) error {
 		p.finish(de)
 		rc.ext.record(Event{Kind: EventDisconnect, Realm: realm, Port: p, Err: de})
 	}
+	// The background's listeners wait for the next background; the others
+	// end with their realm.
 	for _, l := range listeners {
-		l.end(err)
+		if l.background {
+			l.leave(rc)
+		} else {
+			l.end(err)
+		}
 	}
 	for _, in := range inboxes {
-		in.end(err)
+		if in.background {
+			in.leave(rc)
+		} else {
+			in.end(err)
+		}
 	}
 	return err
 }

@@ -22,7 +22,9 @@ func init() {
 type session struct {
 	hub    *hub.Server
 	logger *slog.Logger
-	wg     sync.WaitGroup // work moved off read loops
+	wg     sync.WaitGroup  // work moved off read loops
+	life   context.Context // ends when the session closes
+	stop   context.CancelFunc
 
 	mu      sync.Mutex
 	exts    []*Extension
@@ -35,6 +37,7 @@ func newSession(logger *slog.Logger) (*session, error) {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	s := &session{logger: logger}
+	s.life, s.stop = context.WithCancel(context.Background())
 	h, err := hub.New(hub.Options{Logger: logger, Accept: s.accept})
 	if err != nil {
 		return nil, err
@@ -61,6 +64,9 @@ func (s *session) accept(c *hub.Conn) (hub.Handler, error) {
 	rc := newRealmConn(s, e, c)
 	e.addRealm(rc)
 	e.syncWatch(rc)
+	if rc.info.Kind == RealmBackground {
+		e.rearm(rc)
+	}
 	return rc, nil
 }
 
@@ -144,6 +150,7 @@ func (s *session) Close() error {
 	s.closed = true
 	exts := append([]*Extension(nil), s.exts...)
 	s.mu.Unlock()
+	s.stop()
 	err := s.hub.Close(nil)
 	s.wg.Wait()
 	for _, e := range exts {
@@ -151,3 +158,7 @@ func (s *session) Close() error {
 	}
 	return err
 }
+
+// closing is a context that ends when the session closes, for work moved
+// off a read loop.
+func (s *session) closing() context.Context { return s.life }

@@ -19,6 +19,11 @@ type Hello struct {
 	Tab   *int   `json:"tab"`   // the tab of an extension page, when it knows
 	Frame *int   `json:"frame"` // the frame id, when the realm knows
 
+	// The ids of Go's listeners the realm (a background) added by itself,
+	// before the extension's first event, from what it kept of the last
+	// background (see Listen).
+	Armed []int `json:"armed"`
+
 	// A native-messaging relay: the host's name and the arguments the
 	// browser started it with.
 	Host string   `json:"host"`
@@ -95,9 +100,16 @@ type TabsConnect struct {
 }
 
 // Listen adds runtime.onConnect and onConnectExternal listeners that report
-// their ports as accepted by listener L.
+// their ports as accepted by listener L. A background keeps the ids of its
+// listeners where its next incarnation can read them at once (Firefox's
+// event page: localStorage) and adds them again before the extension's first
+// event. With Replay, the realm also reports as accepted the ports the
+// extension's own listeners received since the realm started: Go adds the
+// listeners again after the background restarted, and Go's listener would
+// have received them too.
 type Listen struct {
-	L int `json:"l"`
+	L      int  `json:"l"`
+	Replay bool `json:"replay,omitempty"`
 }
 
 // Unlisten removes the listeners of Listen.

@@ -60,6 +60,7 @@
   const mapGet = uncurry(Map.prototype.get);
   const mapSet = uncurry(Map.prototype.set);
   const mapDelete = uncurry(Map.prototype.delete);
+  const mapForEach = uncurry(Map.prototype.forEach);
   const WeakMapCtor = WeakMap;
   const weakMapGet = uncurry(WeakMap.prototype.get);
   const weakMapSet = uncurry(WeakMap.prototype.set);
@@ -83,6 +84,10 @@
     return d && typeof d.get === "function" ? uncurry(d.get) : null;
   };
   const wsSend = WS ? uncurry(WS.prototype.send) : null;
+  const StorageProto = G.Storage && G.Storage.prototype;
+  const storageGet = StorageProto ? uncurry(StorageProto.getItem) : null;
+  const storageSet = StorageProto ? uncurry(StorageProto.setItem) : null;
+  const storageRemove = StorageProto ? uncurry(StorageProto.removeItem) : null;
   const wsClose = WS ? uncurry(WS.prototype.close) : null;
   const persisted = getter(G.PageTransitionEvent, "persisted");
   const msgData = getter(G.MessageEvent, "data");
@@ -178,8 +183,8 @@
   function sendRaw(s) {
     if (isOpen) {
       try { wsSend(ws, s); } catch (e) { /* closed under us */ }
-    } else if (ws) {
-      push(backlog, s);
+    } else {
+      push(backlog, s); // the hello sends it (a background arms Go's listeners before the wire exists)
     }
   }
   // Events wait in `pending` and leave together, one frame of events
@@ -265,6 +270,7 @@
       t: "hello", token: CFG.token, ext: CFG.ext, realm: CFG.realm, id: realmId,
       url: href, top: topFrame, rid: api.runtime.id,
     };
+    if (armedIds.length) hello.armed = armedIds;
     if (typeof helloTab === "number") hello.tab = helloTab;
     if (typeof helloFrame === "number") hello.frame = helloFrame;
     const b = backlog;
@@ -385,7 +391,10 @@
         w = function () {
           if (how === "onMessage" || how === "onMessageExternal") return delivered(fn, this, arguments, how);
           if (how) {
-            try { track(arguments[0], how); } catch (e) { /* never break the extension */ }
+            try {
+              const rec = track(arguments[0], how);
+              if (earlyPorts !== null) push(earlyPorts, rec);
+            } catch (e) { /* never break the extension */ }
           }
           try {
             return apply(fn, this, arguments);
@@ -572,7 +581,7 @@
     const origPost = port.postMessage;
     const origDisc = port.disconnect;
     rec = {
-      id: nextId++, port, open: true, go: false,
+      id: nextId++, port, open: true, go: false, how,
       post: (m) => apply(origPost, port, [m]),
       disc: () => apply(origDisc, port, []),
     };
@@ -710,8 +719,112 @@
   }
 
   // ---- commands from Go ---------------------------------------------------
-  const goListeners = new MapCtor();
+  const goListeners = new MapCtor(); // Go's listeners in this realm: id → [{e, fn}]
+  const goKinds = new MapCtor(); // id → "c" (onConnect) or "m" (onMessage), for keepArmed
   const inbox = new MapCtor(); // messages Go's onMessage listeners got, by id, until Go responds
+
+  // goListen adds Go's runtime.onConnect and onConnectExternal listeners
+  // with id l: each port they get is reported as accepted by l.
+  function goListen(l) {
+    const fns = [];
+    const names = ["onConnect", "onConnectExternal"];
+    for (let i = 0; i < names.length; i++) {
+      const k = names[i];
+      const e = evAdd[k];
+      if (!e) continue;
+      const fn = (port) => {
+        const rec = track(port, k);
+        rec.go = true;
+        send({ t: "acc", l, p: rec.id }, true);
+      };
+      apply(e.add, e.ev, [fn]);
+      push(fns, { e, fn });
+    }
+    mapSet(goListeners, l, fns);
+    mapSet(goKinds, l, "c");
+  }
+
+  // goOnMessage adds Go's runtime.onMessage and onMessageExternal listeners
+  // with id l. They keep the channel open for Go's Respond: they return
+  // true, as a listener that answers later with sendResponse does, in both
+  // browsers (a returned promise would win over the extension's own
+  // sendResponse in Firefox). So the first answer wins, whoever gives it.
+  function goOnMessage(l) {
+    const fns = [];
+    const names = ["onMessage", "onMessageExternal"];
+    for (let i = 0; i < names.length; i++) {
+      const k = names[i];
+      const e = evAdd[k];
+      if (!e) continue;
+      const fn = (msg, sender, sendResponse) => {
+        const m = nextMsg++;
+        mapSet(inbox, m, sendResponse);
+        send({ t: "inbox", l, m, d: msg === undefined ? null : msg, sender, ext: k === "onMessageExternal" }, true);
+        return true;
+      };
+      apply(e.add, e.ev, [fn]);
+      push(fns, { e, fn });
+    }
+    mapSet(goListeners, l, fns);
+    mapSet(goKinds, l, "m");
+  }
+
+  // ---- Go's background listeners outlive the background -------------------
+  // A background that stops takes Go's listeners with it; the next one must
+  // have them before the extension's first event, as the browser delivers
+  // that event (the connection or message that woke it) only to listeners
+  // added by then. Where the realm has synchronous storage (Firefox's event
+  // page: localStorage), it keeps their ids there and adds them again at
+  // once, saying so in its hello. Elsewhere (Chromium's service worker) Go
+  // adds them again as soon as the bridge connects, and the ports the
+  // extension's own listeners received meanwhile are reported to them too
+  // (replayEarly), as the browser gives a port to every listener.
+  const ARM_KEY = "__extbridge_listeners";
+  let store = null;
+  if (CFG.realm === "background" && storageGet) {
+    try { store = G.localStorage || null; } catch (e) { store = null; }
+  }
+  function keepArmed() {
+    if (!store) return;
+    try {
+      const ids = [];
+      mapForEach(goKinds, (k, l) => { push(ids, { l, k }); });
+      if (ids.length === 0) storageRemove(store, ARM_KEY);
+      else storageSet(store, ARM_KEY, stringify(ids));
+    } catch (e) { /* storage full or gone: Go adds them again after the hello */ }
+  }
+  const armedIds = [];
+  if (store) {
+    try {
+      const raw = storageGet(store, ARM_KEY);
+      const list = typeof raw === "string" ? parse(raw) : null;
+      if (isArray(list)) {
+        for (let i = 0; i < list.length; i++) {
+          const x = list[i];
+          const l = own(x, "l"), k = own(x, "k");
+          if (typeof l !== "number" || mapGet(goListeners, l)) continue;
+          if (k === "c") goListen(l); else if (k === "m") goOnMessage(l); else continue;
+          push(armedIds, l);
+        }
+      }
+    } catch (e) { /* nothing kept */ }
+  }
+  // earlyPorts are the ports the extension's own onConnect listeners got
+  // since the realm started, until EARLY_MS later: Go's listeners added
+  // again after that get them too.
+  const EARLY_MS = 10000;
+  let earlyPorts = CFG.realm === "background" ? [] : null;
+  if (earlyPorts !== null) setT(() => { earlyPorts = null; }, EARLY_MS);
+  function replayEarly(l) {
+    if (earlyPorts === null) return;
+    const ports = earlyPorts;
+    for (let i = 0; i < ports.length; i++) {
+      const rec = ports[i];
+      if (!rec.open) continue;
+      rec.go = true;
+      send({ t: "acc", l, p: rec.id }, true);
+    }
+  }
   const scripting = () => (browserNS && browserNS.scripting) || (chromeNS && chromeNS.scripting);
 
   function reply(i, ok, err) {
@@ -743,31 +856,22 @@
       }
       case "listen": {
         const l = own(a, "l");
-        const fns = [];
-        const names = ["onConnect", "onConnectExternal"];
-        for (let i = 0; i < names.length; i++) {
-          const k = names[i];
-          const e = evAdd[k];
-          if (!e) continue;
-          const fn = (port) => {
-            const rec = track(port, k);
-            rec.go = true;
-            send({ t: "acc", l, p: rec.id }, true);
-          };
-          apply(e.add, e.ev, [fn]);
-          push(fns, { e, fn });
-        }
-        mapSet(goListeners, l, fns);
+        if (!mapGet(goListeners, l)) goListen(l);
+        if (own(a, "replay")) replayEarly(l);
+        keepArmed();
         done(null);
         return;
       }
-      case "unlisten": {
+      case "unlisten":
+      case "offmessage": {
         const l = own(a, "l");
         const fns = mapGet(goListeners, l);
         if (fns) {
           for (let i = 0; i < fns.length; i++) apply(fns[i].e.remove, fns[i].e.ev, [fns[i].fn]);
         }
         mapDelete(goListeners, l);
+        mapDelete(goKinds, l);
+        keepArmed();
         done(null);
         return;
       }
@@ -860,38 +964,9 @@
         return;
       }
       case "onmessage": {
-        // Go's onMessage listeners keep the channel open for Go's Respond:
-        // they return true, as a listener that answers later with
-        // sendResponse does, in both browsers (a returned promise would win
-        // over the extension's own sendResponse in Firefox). So the first
-        // answer wins, whoever gives it.
         const l = own(a, "l");
-        const fns = [];
-        const names = ["onMessage", "onMessageExternal"];
-        for (let i = 0; i < names.length; i++) {
-          const k = names[i];
-          const e = evAdd[k];
-          if (!e) continue;
-          const fn = (msg, sender, sendResponse) => {
-            const m = nextMsg++;
-            mapSet(inbox, m, sendResponse);
-            send({ t: "inbox", l, m, d: msg === undefined ? null : msg, sender, ext: k === "onMessageExternal" }, true);
-            return true;
-          };
-          apply(e.add, e.ev, [fn]);
-          push(fns, { e, fn });
-        }
-        mapSet(goListeners, l, fns);
-        done(null);
-        return;
-      }
-      case "offmessage": {
-        const l = own(a, "l");
-        const fns = mapGet(goListeners, l);
-        if (fns) {
-          for (let i = 0; i < fns.length; i++) apply(fns[i].e.remove, fns[i].e.ev, [fns[i].fn]);
-        }
-        mapDelete(goListeners, l);
+        if (!mapGet(goListeners, l)) goOnMessage(l);
+        keepArmed();
         done(null);
         return;
       }

@@ -1,0 +1,80 @@
+package bridge
+
+import (
+	"errors"
+	"slices"
+
+	"github.com/extbridge/extbridge/internal/hub"
+)
+
+// armed is a Go listener of the background (a Listener or an Inbox) that
+// outlives each background realm.
+type armed interface {
+	rearm() hub.Command
+	end(cause error)
+}
+
+// newSlot gives a listener its id, unique in the extension.
+func (e *Extension) newSlot(background bool) slot {
+	e.armMu.Lock()
+	defer e.armMu.Unlock()
+	e.nextL++
+	return slot{ext: e, id: e.nextL, background: background}
+}
+
+// arm records a background listener, for the backgrounds to come.
+func (e *Extension) arm(id int, a armed) {
+	e.armMu.Lock()
+	defer e.armMu.Unlock()
+	if e.armed == nil {
+		e.armed = map[int]armed{}
+	}
+	e.armed[id] = a
+}
+
+func (e *Extension) disarm(id int) {
+	e.armMu.Lock()
+	delete(e.armed, id)
+	e.armMu.Unlock()
+}
+
+// rearm gives a background that has just connected the background
+// listeners Go has: each goes into the realm at once, and the listeners the
+// bridge did not add by itself before the extension's first event (its
+// hello says which) are added now.
+func (e *Extension) rearm(rc *realmConn) {
+	e.armMu.Lock()
+	var todo []armed
+	for _, a := range e.armed {
+		todo = append(todo, a)
+	}
+	e.armMu.Unlock()
+	already := rc.c.Hello().Armed
+	for _, a := range todo {
+		var id int
+		switch a := a.(type) {
+		case *Listener:
+			id = a.id
+			_ = rc.addListener(a)
+		case *Inbox:
+			id = a.id
+			_ = rc.addInbox(a)
+		}
+		if slices.Contains(already, id) {
+			continue
+		}
+		cmd := a.rearm()
+		rc.later(func() { _ = call(rc.s.closing(), rc, cmd, nil) })
+	}
+}
+
+// endArmed ends the background listeners: the browser session is over.
+func (e *Extension) endArmed() {
+	e.armMu.Lock()
+	all := e.armed
+	e.armed = nil
+	e.armMu.Unlock()
+	for _, a := range all {
+		a.end(errors.New("the browser session ended"))
+	}
+}
