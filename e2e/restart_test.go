@@ -90,4 +90,3 @@ func TestInboxSurvivesBackgroundRestart(t *testing.T) {
 		}
 	})
 }
-
