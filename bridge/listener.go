@@ -10,13 +10,18 @@ import (
 )
 
 // Listener receives the ports that connect to a realm, like a
-// runtime.onConnect listener. It is safe for concurrent use; several
-// goroutines may call Accept, and each port goes to one of them.
+// runtime.onConnect listener, or (from driver's Browser.NativeHost) the
+// connections to a native host that Go serves. It is safe for concurrent
+// use; several goroutines may call Accept, and each port goes to one of
+// them.
 type Listener struct {
-	rc     *realmConn
+	rc     *realmConn // nil for a native host's listener
 	id     int
 	ports  *queue.Queue[*Port]
 	closed atomic.Bool
+
+	host     string // a native host's listener: the host's name
+	unlisten func() // a native host's listener: what Close does instead of Unlisten
 }
 
 func newListener(rc *realmConn, id int) *Listener {
@@ -60,6 +65,15 @@ func (l *Listener) Close() error {
 	}
 	l.ports.Close(ErrListenerClosed)
 	queued := l.ports.Drain()
+	if l.rc == nil { // a native host's: no realm holds listeners for it
+		if l.unlisten != nil {
+			l.unlisten()
+		}
+		for _, p := range queued {
+			_ = p.Disconnect()
+		}
+		return nil
+	}
 	l.rc.forgetListener(l.id)
 	ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
 	defer cancel()

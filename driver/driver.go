@@ -25,6 +25,7 @@ import (
 	"github.com/extbridge/extbridge/internal/driverinternal"
 	"github.com/extbridge/extbridge/internal/firefox"
 	"github.com/extbridge/extbridge/internal/leakcheck"
+	"github.com/extbridge/extbridge/internal/native"
 )
 
 // Kind names a browser.
@@ -58,6 +59,11 @@ type Options struct {
 	// e.g. "intl.accept_languages": "fr" or "download.default_directory").
 	// They win over extbridge's own defaults.
 	Prefs map[string]any
+
+	// NativeHosts are native messaging hosts the extensions may reach,
+	// registered in the launch's own profile (see [NativeHost] and
+	// [Browser.NativeHost]).
+	NativeHosts []NativeHost
 }
 
 // ErrBrowserNotFound is wrapped by the error of a Launch that found no
@@ -83,6 +89,9 @@ type Browser struct {
 	facts   []bridgeinternal.Facts
 	logger  *slog.Logger
 	impl    browserImpl
+
+	natives    []NativeHost // Options.NativeHosts, checked
+	nativeMark string       // native.EnvLaunch's value for this launch, "" without native hosts
 
 	closeOnce sync.Once
 	closeErr  error
@@ -125,6 +134,10 @@ func Launch(ctx context.Context, opts Options) (_ *Browser, err error) {
 			return nil, fmt.Errorf("failed to launch: extension %s is not a folder", dir)
 		}
 	}
+	natives, err := checkNativeHosts(opts.NativeHosts)
+	if err != nil {
+		return nil, err
+	}
 	bin, err := browserbin.Find(spec, opts.BinaryPath)
 	if err != nil {
 		return nil, &notFound{err}
@@ -139,7 +152,7 @@ func Launch(ctx context.Context, opts Options) (_ *Browser, err error) {
 		os.RemoveAll(root)
 		return nil, err
 	}
-	b := &Browser{kind: opts.Browser, root: root, session: session, logger: logger}
+	b := &Browser{kind: opts.Browser, root: root, session: session, logger: logger, natives: natives}
 	defer func() {
 		if err != nil {
 			b.Close()
@@ -159,6 +172,11 @@ func Launch(ctx context.Context, opts Options) (_ *Browser, err error) {
 	}
 	onExit := func() { session.Shutdown(bridge.ErrBrowserExited) }
 	env := append(append([]string(nil), opts.Env...), leakcheck.OwnerValue())
+	if len(natives) > 0 {
+		// Every host process inherits the mark, so Close finds them all.
+		b.nativeMark = filepath.Base(root)
+		env = append(env, native.EnvLaunch+"="+b.nativeMark)
+	}
 	switch opts.Browser {
 	case Chromium:
 		profile := filepath.Join(root, "profile")
@@ -166,6 +184,9 @@ func Launch(ctx context.Context, opts Options) (_ *Browser, err error) {
 			return nil, fmt.Errorf("failed to make a profile folder: %w", err)
 		}
 		if err := chromium.WritePrefs(profile, opts.Prefs); err != nil {
+			return nil, err
+		}
+		if err := b.registerNative(filepath.Join(profile, "NativeMessagingHosts")); err != nil {
 			return nil, err
 		}
 		c, err := chromium.Launch(ctx, chromium.Options{
@@ -177,9 +198,17 @@ func Launch(ctx context.Context, opts Options) (_ *Browser, err error) {
 		}
 		b.impl = chromiumImpl{c}
 	case Firefox:
+		var manifests string
+		if len(natives) > 0 {
+			manifests = filepath.Join(root, "native", "mozilla")
+			if err := b.registerNative(filepath.Join(manifests, "native-messaging-hosts")); err != nil {
+				return nil, err
+			}
+		}
 		f, err := firefox.Open(ctx, firefox.BrowserOptions{
 			Binary: bin, Headful: opts.Headful, Args: opts.Args, Env: env, Stderr: opts.Stderr, TempDir: root,
 			Prefs: opts.Prefs, ExtensionDirs: dirs, Extensions: b.facts, OnExit: onExit,
+			NativeManifests: manifests,
 		})
 		if err != nil {
 			return nil, err
@@ -227,6 +256,7 @@ func (b *Browser) Close() error {
 		if b.impl != nil {
 			errs = append(errs, b.impl.Close())
 		}
+		errs = append(errs, b.reapNative())
 		errs = append(errs, b.session.Close())
 		if err := os.RemoveAll(b.root); err != nil {
 			errs = append(errs, fmt.Errorf("failed to remove %s: %w", b.root, err))

@@ -251,6 +251,7 @@
       wrapEvent(rt.onConnect, "onConnect");
       wrapEvent(rt.onConnectExternal, "onConnectExternal");
     }
+    if (rt) wrapNative(rt);
     const tabs = ns.tabs;
     if (tabs && typeof tabs.connect === "function") {
       const tconnect = tabs.connect;
@@ -262,6 +263,65 @@
       });
     }
   }
+  // ---- native messaging ---------------------------------------------------
+  // wrapNative reports the realm's native ports and one-off native messages.
+  // runtime.connectNative and sendNativeMessage exist only with the
+  // nativeMessaging permission (and not in Chromium's content scripts);
+  // where they are missing nothing is added. A call the browser refuses
+  // (it throws) is reported as nothing: no port or message left the realm.
+  // A native port's name is the host's name even where the browser's
+  // port.name is "" (Chromium).
+  let nextNativeSend = 1; // the ids of sendNativeMessage's send/resp frames
+  const thenP = Promise.prototype.then;
+  function hostName(app) {
+    if (typeof app === "string") return app;
+    if (app && typeof app === "object" && typeof app.application === "string") return app.application;
+    return String(app);
+  }
+  function wrapNative(rt) {
+    const cn = rt.connectNative;
+    if (typeof cn === "function") {
+      if (!real.connectNative) real.connectNative = (args) => fnApply(cn, rt, args);
+      defineValue(rt, "connectNative", function () {
+        const port = fnApply(cn, rt, arguments);
+        try { track(port, "runtime.connectNative", { name: hostName(arguments[0]) }); } catch (e) { /* never break the extension */ }
+        return port;
+      });
+    }
+    const snm = rt.sendNativeMessage;
+    if (typeof snm !== "function") return;
+    defineValue(rt, "sendNativeMessage", function () {
+      const args = [];
+      for (let i = 0; i < arguments.length; i++) args[i] = arguments[i];
+      const id = nextNativeSend++;
+      const resp = (f) => { f.t = "resp"; f.s = id; send(f); };
+      const failed = (e) => resp({ e: String(e && e.message !== undefined ? e.message : e) });
+      const answered = (v) => resp(v === undefined ? { nr: true } : { d: v });
+      // The callback form (chrome.*): report before the extension's
+      // callback runs, with runtime.lastError as the browser set it.
+      const cb = args.length > 2 && typeof args[args.length - 1] === "function" ? args[args.length - 1] : null;
+      if (cb) {
+        args[args.length - 1] = function (v) {
+          try {
+            const le = chromeNS && chromeNS.runtime.lastError;
+            if (le) failed(le); else answered(v);
+          } catch (e) { /* never break the extension */ }
+          return fnApply(cb, this, arguments);
+        };
+      }
+      const r = fnApply(snm, rt, args);
+      try {
+        const ev = { t: "send", s: id, how: "runtime.sendNativeMessage", d: args[1] === undefined ? null : args[1], target: hostName(args[0]) };
+        send(ev);
+      } catch (e) { /* keep going */ }
+      if (cb || !r || typeof r.then !== "function") return r;
+      // The promise form: the caller gets a promise that settles as the
+      // browser's does, one step later, so a rejection nobody handles is
+      // still reported as unhandled.
+      return fnApply(thenP, r, [(v) => { answered(v); return v; }, (e) => { failed(e); throw e; }]);
+    });
+  }
+
   // Keep the real addListener functions for the Go listeners before wrapping.
   const evAdd = {};
   for (const ns of [browserNS, chromeNS]) {
@@ -295,6 +355,10 @@
         if (a.tls) info.includeTlsChannelId = true;
         const port = a.ext ? real.connect(a.ext, info) : real.connect(info);
         return track(port, "runtime.connect", a.ext ? { target: a.ext, go: true } : { go: true }).id;
+      }
+      case "cnative": {
+        if (!real.connectNative) throw new Error("runtime.connectNative is not available in this realm (it needs the nativeMessaging permission, and Chromium has none in content scripts)");
+        return track(real.connectNative([a.host]), "runtime.connectNative", { name: a.host, go: true }).id;
       }
       case "tconnect": {
         if (!real.tabsConnect) throw new Error("tabs.connect is not available in this realm");

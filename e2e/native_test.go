@@ -1,0 +1,387 @@
+package e2e
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/extbridge/extbridge/bridge"
+	"github.com/extbridge/extbridge/driver"
+	"github.com/extbridge/extbridge/driver/drivertest"
+	"github.com/extbridge/extbridge/extfixtures"
+)
+
+// The native-messaging fixtures: the extensions and the host programs,
+// written out once.
+var nativeFiles struct {
+	once     sync.Once
+	err      error
+	pingpong string // the nativepingpong extension
+	nonative string // the nonative extension
+	hosts    map[string]string
+}
+
+func nativeFixtures(t *testing.T) {
+	t.Helper()
+	nativeFiles.once.Do(func() {
+		dir, err := os.MkdirTemp("", "e2e-native-")
+		if err != nil {
+			nativeFiles.err = err
+			return
+		}
+		cleanups = append(cleanups, func() { os.RemoveAll(dir) })
+		if nativeFiles.pingpong, err = extfixtures.Materialize("nativepingpong", dir); err != nil {
+			nativeFiles.err = err
+			return
+		}
+		if nativeFiles.nonative, err = extfixtures.Materialize("nonative", dir); err != nil {
+			nativeFiles.err = err
+			return
+		}
+		nativeFiles.hosts = map[string]string{}
+		for _, h := range extfixtures.Hosts() {
+			if nativeFiles.hosts[h], err = extfixtures.MaterializeHost(h, dir); err != nil {
+				nativeFiles.err = err
+				return
+			}
+		}
+	})
+	if nativeFiles.err != nil {
+		t.Fatal(nativeFiles.err)
+	}
+	if _, err := os.Stat("/usr/bin/python3"); err != nil {
+		t.Fatalf("the native host fixtures need /usr/bin/python3 (apt-get install python3, or make test): %v", err)
+	}
+}
+
+// nativeOptions is the shared native launch: nativepingpong (whose
+// "ping_pong" is MDN's ping_pong.py) and nonative, with Go serving go_echo
+// and the real programs for the error cases.
+func nativeOptions(t *testing.T, kind driver.Kind) driver.Options {
+	nativeFixtures(t)
+	h := nativeFiles.hosts
+	return driver.Options{
+		Browser:    kind,
+		Extensions: []string{nativeFiles.pingpong, nativeFiles.nonative},
+		NativeHosts: []driver.NativeHost{
+			{Name: "ping_pong", Path: h["ping_pong.py"]},
+			{Name: "go_echo"},
+			{Name: "exits_at_once", Path: h["exits_at_once.sh"]},
+			{Name: "garbage", Path: h["garbage.py"]},
+		},
+	}
+}
+
+type nativeEnv struct {
+	kind     driver.Kind
+	b        *driver.Browser
+	pingpong *bridge.Extension // nativepingpong
+	nonative *bridge.Extension
+}
+
+func nativeSetup(t *testing.T, kind driver.Kind) *nativeEnv {
+	t.Helper()
+	b := drivertest.Shared(t, nativeOptions(t, kind))
+	exts := b.Extensions()
+	return &nativeEnv{kind: kind, b: b, pingpong: exts[0], nonative: exts[1]}
+}
+
+// evalBg evaluates js in the background of e, as the extension's own code.
+func evalBg(t *testing.T, e *bridge.Extension, js string, out any) {
+	t.Helper()
+	if err := background(t, e).Eval(drivertest.Context(t), js, out); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// nativeOpen accepts the open event of the extension's own native port to host.
+func nativeOpen(host string) func(bridge.Event) bool {
+	return func(ev bridge.Event) bool {
+		return ev.Kind == bridge.EventOpen && ev.How == bridge.HowConnectNative && ev.Name == host && !ev.ByGo
+	}
+}
+
+// onPort accepts events of one kind on port p.
+func onPort(kind bridge.EventKind, p *bridge.Port, outgoing bool, data string) func(bridge.Event) bool {
+	return func(ev bridge.Event) bool {
+		if ev.Kind != kind || ev.Port != p {
+			return false
+		}
+		if kind == bridge.EventMessage {
+			return ev.Outgoing == outgoing && string(ev.Data) == data
+		}
+		return true
+	}
+}
+
+func logged(text string) func(bridge.Event) bool {
+	return func(ev bridge.Event) bool { return ev.Kind == bridge.EventLog && ev.Text == text }
+}
+
+// drain takes the events a Watch holds now (the history), so that later
+// waits see only what comes next.
+func drain(w *bridge.Watch) {
+	for {
+		if _, ok := w.TryNext(); !ok {
+			return
+		}
+	}
+}
+
+// hostExited is what the extension's port says when the host ends it.
+func hostExited(kind driver.Kind) string {
+	if kind == driver.Firefox {
+		return "" // Firefox: a clean disconnect
+	}
+	return "Native host has exited."
+}
+
+func wantPortErr(t *testing.T, what string, err error, want string) {
+	t.Helper()
+	if want == "" {
+		if err != nil {
+			t.Fatalf("%s: error %v, want a clean end", what, err)
+		}
+		return
+	}
+	var de *bridge.DisconnectError
+	if !errors.As(err, &de) || de.Message != want {
+		t.Fatalf("%s: error %v, want the browser's %q", what, err, want)
+	}
+}
+
+// MDN's example, as written, with Go as the ping_pong host: the extension
+// connects at start-up, posts "ping" on a click of the action, logs
+// "Received: pong"; each step is on a Watch.
+func TestNativePingPongGoHost(t *testing.T) {
+	drivertest.Run(t, func(t *testing.T, kind driver.Kind) {
+		nativeFixtures(t)
+		b := drivertest.Launch(t, driver.Options{
+			Browser: kind, Extensions: []string{nativeFiles.pingpong},
+			NativeHosts: []driver.NativeHost{{Name: "ping_pong"}},
+		})
+		ext := b.Extensions()[0]
+		w := drivertest.Watch(t, ext)
+		open := drivertest.WaitEvent(t, w, "the extension's connectNative(\"ping_pong\")", nativeOpen("ping_pong"))
+		if open.Realm.Kind != bridge.RealmBackground {
+			t.Errorf("the native port opened in %v, want the background", open.Realm)
+		}
+
+		// The connection waited in the backlog until Go asked for it.
+		l, err := b.NativeHost("ping_pong")
+		if err != nil {
+			t.Fatal(err)
+		}
+		host, err := l.Accept(drivertest.Context(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if host.Name() != "ping_pong" || host.How() != bridge.HowNativeHost {
+			t.Errorf("host port: name %q, how %q", host.Name(), host.How())
+		}
+		if s := host.Sender(); s == nil || s.ID != ext.ID() || !strings.Contains(s.Origin, "-extension://") {
+			t.Errorf("host port sender %+v, want extension %s", s, ext.ID())
+		}
+
+		tab := drivertest.NewTab(t, b, pagesURL+"index.html")
+		if err := tab.ClickAction(drivertest.Context(t), ext); err != nil {
+			t.Fatal(err)
+		}
+		drivertest.RecvMatch(t, host, `"ping"`)
+		drivertest.WaitEvent(t, w, "Sending:  ping", logged("Sending:  ping"))
+		drivertest.WaitEvent(t, w, `"ping" out of the extension's port`, onPort(bridge.EventMessage, open.Port, true, `"ping"`))
+		post(t, host, "pong")
+		drivertest.WaitEvent(t, w, `"pong" into the extension's port`, onPort(bridge.EventMessage, open.Port, false, `"pong"`))
+		drivertest.WaitEvent(t, w, "Received: pong", logged("Received: pong"))
+
+		// Go ends the host: the extension sees what the browser says when a
+		// host exits.
+		if err := host.Disconnect(); err != nil {
+			t.Fatal(err)
+		}
+		ev := drivertest.WaitEvent(t, w, "the end of the extension's port", onPort(bridge.EventDisconnect, open.Port, false, ""))
+		wantPortErr(t, "the extension's port", ev.Err, hostExited(kind))
+		if host.Err() != nil {
+			t.Errorf("Go's own Disconnect: Err() = %v, want nil", host.Err())
+		}
+	})
+}
+
+// The same example against MDN's ping_pong.py, a real program the browser
+// runs itself.
+func TestNativePingPongRealHost(t *testing.T) {
+	drivertest.Run(t, func(t *testing.T, kind driver.Kind) {
+		env := nativeSetup(t, kind)
+		ext := env.pingpong
+		w := drivertest.Watch(t, ext)
+		open := drivertest.WaitEvent(t, w, "the extension's connectNative(\"ping_pong\")", nativeOpen("ping_pong"))
+		drain(w)
+		tab := drivertest.NewTab(t, env.b, pagesURL+"index.html")
+		if err := tab.ClickAction(drivertest.Context(t), ext); err != nil {
+			t.Fatal(err)
+		}
+		drivertest.WaitEvent(t, w, `"ping" out of the extension's port`, onPort(bridge.EventMessage, open.Port, true, `"ping"`))
+		drivertest.WaitEvent(t, w, `"pong" from ping_pong.py`, onPort(bridge.EventMessage, open.Port, false, `"pong"`))
+		drivertest.WaitEvent(t, w, "Received: pong", logged("Received: pong"))
+
+		// Go as the extension: its own connectNative to the real host.
+		p, err := background(t, ext).ConnectNative(drivertest.Context(t), "ping_pong")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Name() != "ping_pong" || p.How() != bridge.HowConnectNative || p.Sender() != nil {
+			t.Errorf("Go's native port: name %q, how %q, sender %v", p.Name(), p.How(), p.Sender())
+		}
+		post(t, p, "ping")
+		drivertest.RecvMatch(t, p, `"pong"`)
+		if err := p.Disconnect(); err != nil {
+			t.Fatal(err)
+		}
+
+		// Go does not serve a host that is a program.
+		if _, err := env.b.NativeHost("ping_pong"); err == nil || !strings.Contains(err.Error(), "runs the program") {
+			t.Errorf("NativeHost of a program: %v", err)
+		}
+		if _, err := env.b.NativeHost("nobody"); err == nil || !strings.Contains(err.Error(), "not in Options.NativeHosts") {
+			t.Errorf("NativeHost of an unknown host: %v", err)
+		}
+	})
+}
+
+// The extension's own code and a Go host: messages both ways, a disconnect
+// from each side.
+func TestNativeGoHostBothWays(t *testing.T) {
+	drivertest.Run(t, func(t *testing.T, kind driver.Kind) {
+		env := nativeSetup(t, kind)
+		ext := env.pingpong
+		l, err := env.b.NativeHost("go_echo")
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := drivertest.Watch(t, ext)
+		drain(w)
+		evalBg(t, ext, `globalThis.np = (globalThis.browser ?? globalThis.chrome).runtime.connectNative("go_echo"), true`, nil)
+		open := drivertest.WaitEvent(t, w, "connectNative(\"go_echo\")", nativeOpen("go_echo"))
+		host, err := l.Accept(drivertest.Context(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		evalBg(t, ext, `np.postMessage({n: 1, s: "é€😀"}), true`, nil)
+		drivertest.RecvMatch(t, host, `{"n": 1, "s": "é€😀"}`)
+		drivertest.WaitEvent(t, w, "the extension's post", onPort(bridge.EventMessage, open.Port, true, `{"n":1,"s":"é€😀"}`))
+		post(t, host, map[string]any{"reply": 1})
+		drivertest.WaitEvent(t, w, "Go's reply in the extension", onPort(bridge.EventMessage, open.Port, false, `{"reply":1}`))
+
+		// The extension disconnects: Go's port ends cleanly.
+		evalBg(t, ext, `np.disconnect(), true`, nil)
+		drivertest.ExpectDisconnect(t, host, "")
+		if ev := drivertest.WaitEvent(t, w, "the extension's disconnect", onPort(bridge.EventDisconnect, open.Port, false, "")); !ev.Local || ev.Err != nil {
+			t.Errorf("the extension's disconnect: local %v, err %v", ev.Local, ev.Err)
+		}
+
+		// Go disconnects: the browser's error in the extension.
+		evalBg(t, ext, `globalThis.np = (globalThis.browser ?? globalThis.chrome).runtime.connectNative("go_echo"), true`, nil)
+		open = drivertest.WaitEvent(t, w, "a second connectNative(\"go_echo\")", nativeOpen("go_echo"))
+		host, err = l.Accept(drivertest.Context(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := host.Disconnect(); err != nil {
+			t.Fatal(err)
+		}
+		ev := drivertest.WaitEvent(t, w, "the end of the extension's port", onPort(bridge.EventDisconnect, open.Port, false, ""))
+		wantPortErr(t, "after Go's Disconnect", ev.Err, hostExited(kind))
+	})
+}
+
+// sendNativeMessage to a Go host, in the promise and the callback form.
+func TestNativeSendNativeMessage(t *testing.T) {
+	drivertest.Run(t, func(t *testing.T, kind driver.Kind) {
+		env := nativeSetup(t, kind)
+		ext := env.pingpong
+		l, err := env.b.NativeHost("go_echo")
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := drivertest.Watch(t, ext)
+		drain(w)
+		for i, js := range []string{
+			`(globalThis.browser ?? globalThis.chrome).runtime.sendNativeMessage("go_echo", {q: 1})`,
+			`new Promise((resolve) => chrome.runtime.sendNativeMessage("go_echo", {q: 2}, (v) => resolve(chrome.runtime.lastError ? {err: chrome.runtime.lastError.message} : v)))`,
+		} {
+			got := make(chan error, 1)
+			var resp json.RawMessage
+			go func() { got <- background(t, ext).Eval(drivertest.Context(t), js, &resp) }()
+			host, err := l.Accept(drivertest.Context(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			drivertest.RecvMatch(t, host, fmt.Sprintf(`{"q": %d}`, i+1))
+			post(t, host, map[string]any{"a": i + 1})
+			if err := <-got; err != nil {
+				t.Fatal(err)
+			}
+			if want := fmt.Sprintf(`{"a":%d}`, i+1); string(resp) != want {
+				t.Errorf("form %d: the extension got %s, want %s", i, resp, want)
+			}
+			// The browser closes the host after the answer: a clean end.
+			drivertest.ExpectDisconnect(t, host, "")
+			send := drivertest.WaitEvent(t, w, "the sendNativeMessage", func(ev bridge.Event) bool {
+				return ev.Kind == bridge.EventSend && ev.How == bridge.HowSendNativeMessage && ev.Target == "go_echo" && string(ev.Data) == fmt.Sprintf(`{"q":%d}`, i+1)
+			})
+			drivertest.WaitEvent(t, w, "its response", func(ev bridge.Event) bool {
+				return ev.Kind == bridge.EventResponse && ev.MessageID == send.MessageID && ev.Realm.ID == send.Realm.ID && string(ev.Data) == fmt.Sprintf(`{"a":%d}`, i+1)
+			})
+		}
+	})
+}
+
+// The browsers' own errors.
+func TestNativeErrors(t *testing.T) {
+	drivertest.Run(t, func(t *testing.T, kind driver.Kind) {
+		env := nativeSetup(t, kind)
+		bg := background(t, env.pingpong)
+		cases := []struct {
+			host string
+			want map[driver.Kind]string
+		}{
+			{"not_registered", map[driver.Kind]string{driver.Chromium: "Specified native messaging host not found.", driver.Firefox: "No such native application not_registered"}},
+			{"exits_at_once", map[driver.Kind]string{driver.Chromium: "Native host has exited.", driver.Firefox: ""}},
+			{"garbage", map[driver.Kind]string{driver.Chromium: "Error when communicating with the native messaging host.", driver.Firefox: "Native application tried to send a message of 1819043176 bytes, which exceeds the limit of 1048576 bytes."}},
+		}
+		for _, c := range cases {
+			p, err := bg.ConnectNative(drivertest.Context(t), c.host)
+			if err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case <-p.Done():
+			case <-time.After(drivertest.Timeout):
+				t.Fatalf("%s: the port did not end", c.host)
+			}
+			wantPortErr(t, c.host, p.Err(), c.want[kind])
+		}
+
+		// sendNativeMessage to a host nobody registered rejects.
+		var msg string
+		evalBg(t, env.pingpong, `(globalThis.browser ?? globalThis.chrome).runtime.sendNativeMessage("not_registered", {q: 1}).then(() => "resolved", (e) => e.message)`, &msg)
+		if want := cases[0].want[kind]; msg != want {
+			t.Errorf("sendNativeMessage to an unknown host: %q, want %q", msg, want)
+		}
+
+		// Without the nativeMessaging permission there is no API at all.
+		var api map[string]string
+		evalBg(t, env.nonative, `globalThis.nativeAPI`, &api)
+		if api["connectNative"] != "undefined" || api["sendNativeMessage"] != "undefined" {
+			t.Errorf("without the permission: %v", api)
+		}
+		if _, err := background(t, env.nonative).ConnectNative(drivertest.Context(t), "go_echo"); err == nil || !strings.Contains(err.Error(), "nativeMessaging permission") {
+			t.Errorf("ConnectNative without the permission: %v", err)
+		}
+	})
+}
