@@ -1,10 +1,13 @@
 package e2e
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -14,6 +17,7 @@ import (
 	"github.com/extbridge/extbridge/driver"
 	"github.com/extbridge/extbridge/driver/drivertest"
 	"github.com/extbridge/extbridge/extfixtures"
+	"github.com/extbridge/extbridge/internal/driverinternal"
 )
 
 // The native-messaging fixtures: the extensions and the host programs,
@@ -243,6 +247,25 @@ func TestNativePingPongRealHost(t *testing.T) {
 			t.Fatal(err)
 		}
 
+		// sendNativeMessage to the real host: Firefox takes any JSON value,
+		// Chromium only an object (and ping_pong.py answers only "ping").
+		drain(w)
+		var res string
+		evalBg(t, ext, `(() => { try { return (globalThis.browser ?? globalThis.chrome).runtime.sendNativeMessage("ping_pong", "ping"); } catch (e) { return "threw: " + e.message; } })()`, &res)
+		if kind == driver.Firefox {
+			if res != "pong" {
+				t.Errorf("sendNativeMessage(\"ping_pong\", \"ping\") = %q, want pong", res)
+			}
+			send := drivertest.WaitEvent(t, w, "the sendNativeMessage", func(ev bridge.Event) bool {
+				return ev.Kind == bridge.EventSend && ev.How == bridge.HowSendNativeMessage && ev.Target == "ping_pong" && string(ev.Data) == `"ping"`
+			})
+			drivertest.WaitEvent(t, w, "its response", func(ev bridge.Event) bool {
+				return ev.Kind == bridge.EventResponse && ev.MessageID == send.MessageID && string(ev.Data) == `"pong"`
+			})
+		} else if !strings.HasPrefix(res, "threw: Error in invocation of runtime.sendNativeMessage(") || !strings.Contains(res, "No matching signature.") {
+			t.Errorf("Chromium's sendNativeMessage with a string: %q, want its TypeError", res)
+		}
+
 		// Go does not serve a host that is a program.
 		if _, err := env.b.NativeHost("ping_pong"); err == nil || !strings.Contains(err.Error(), "runs the program") {
 			t.Errorf("NativeHost of a program: %v", err)
@@ -341,6 +364,119 @@ func TestNativeSendNativeMessage(t *testing.T) {
 	})
 }
 
+// The browser's 1 MiB limit on what a host sends holds for a Go host.
+func TestNativeMessageSizes(t *testing.T) {
+	drivertest.Run(t, func(t *testing.T, kind driver.Kind) {
+		env := nativeSetup(t, kind)
+		ext := env.pingpong
+		l, err := env.b.NativeHost("go_echo")
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := drivertest.Watch(t, ext)
+		drain(w)
+		evalBg(t, ext, `globalThis.np = (globalThis.browser ?? globalThis.chrome).runtime.connectNative("go_echo"), true`, nil)
+		open := drivertest.WaitEvent(t, w, "connectNative(\"go_echo\")", nativeOpen("go_echo"))
+		host, err := l.Accept(drivertest.Context(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		exact := strings.Repeat("x", 1<<20-2) // 1 MiB of JSON with the quotes
+		post(t, host, exact)
+		ev := drivertest.WaitEvent(t, w, "the 1 MiB message", func(ev bridge.Event) bool {
+			return ev.Kind == bridge.EventMessage && ev.Port == open.Port && !ev.Outgoing
+		})
+		if len(ev.Data) != 1<<20 {
+			t.Errorf("the extension got %d bytes, want %d", len(ev.Data), 1<<20)
+		}
+		post(t, host, exact+"xx") // 1048578 bytes
+		ev = drivertest.WaitEvent(t, w, "the end of the extension's port", onPort(bridge.EventDisconnect, open.Port, false, ""))
+		want := "Error when communicating with the native messaging host."
+		if kind == driver.Firefox {
+			want = "Native application tried to send a message of 1048578 bytes, which exceeds the limit of 1048576 bytes."
+		}
+		wantPortErr(t, "after 1048578 bytes", ev.Err, want)
+		select {
+		case <-host.Done(): // the browser closed the host
+		case <-time.After(drivertest.Timeout):
+			t.Fatal("Go's host port is still open after the browser refused its message")
+		}
+	})
+}
+
+// Close leaves no host process: neither the relays of Go's hosts nor a
+// real host that ignores the end of its stdin and SIGTERM.
+func TestNativeCloseReapsHosts(t *testing.T) {
+	drivertest.Run(t, func(t *testing.T, kind driver.Kind) {
+		nativeFixtures(t)
+		b, err := driver.Launch(drivertest.Context(t), driver.Options{
+			Browser: kind, Extensions: []string{nativeFiles.pingpong},
+			NativeHosts: []driver.NativeHost{{Name: "ping_pong"}, {Name: "ignores_eof", Path: nativeFiles.hosts["ignores_eof.py"]}},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer b.Close()
+		ext := b.Extensions()[0]
+		l, err := b.NativeHost("ping_pong")
+		if err != nil {
+			t.Fatal(err)
+		}
+		host, err := l.Accept(drivertest.Context(t)) // the fixture's start-up connection
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := background(t, ext).ConnectNative(drivertest.Context(t), "ignores_eof")
+		if err != nil {
+			t.Fatal(err)
+		}
+		first := drivertest.Recv[struct{ PID int }](t, p)
+		pids := append(relayPIDs(driverinternal.Root(b)), first.PID)
+		if len(pids) < 2 {
+			t.Fatalf("host processes %v: want the relay of ping_pong and ignores_eof.py", pids)
+		}
+		start := time.Now()
+		if err := b.Close(); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("Close took %v", time.Since(start).Round(time.Millisecond))
+		for _, pid := range pids {
+			if alive(pid) {
+				t.Errorf("host process %d is still running after Close", pid)
+			}
+		}
+		if !errors.Is(host.Err(), bridge.ErrBrowserClosed) {
+			t.Errorf("Go's host port after Close: %v, want ErrBrowserClosed", host.Err())
+		}
+	})
+}
+
+// relayPIDs lists the relay processes of the launch whose folder is root.
+func relayPIDs(root string) []int {
+	var pids []int
+	dirs, _ := filepath.Glob("/proc/[0-9]*")
+	for _, d := range dirs {
+		env, err := os.ReadFile(filepath.Join(d, "environ"))
+		if err != nil || !bytes.Contains(env, []byte("EXTBRIDGE_NATIVE_RELAY="+root+"/")) {
+			continue
+		}
+		if pid, err := strconv.Atoi(filepath.Base(d)); err == nil {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}
+
+// alive reports whether pid runs (a zombie has exited).
+func alive(pid int) bool {
+	st, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	i := bytes.LastIndexByte(st, ')')
+	return i > 0 && i+2 < len(st) && st[i+2] != 'Z' && st[i+2] != 'X'
+}
+
 // The browsers' own errors.
 func TestNativeErrors(t *testing.T) {
 	drivertest.Run(t, func(t *testing.T, kind driver.Kind) {
@@ -366,6 +502,15 @@ func TestNativeErrors(t *testing.T) {
 			}
 			wantPortErr(t, c.host, p.Err(), c.want[kind])
 		}
+
+		// The extension's own port to a host that writes garbage: the
+		// browser's error on the Watch.
+		w := drivertest.Watch(t, env.pingpong)
+		drain(w)
+		evalBg(t, env.pingpong, `(globalThis.browser ?? globalThis.chrome).runtime.connectNative("garbage"), true`, nil)
+		open := drivertest.WaitEvent(t, w, "connectNative(\"garbage\")", nativeOpen("garbage"))
+		ev := drivertest.WaitEvent(t, w, "its end", onPort(bridge.EventDisconnect, open.Port, false, ""))
+		wantPortErr(t, "the extension's port to garbage", ev.Err, cases[2].want[kind])
 
 		// sendNativeMessage to a host nobody registered rejects.
 		var msg string
