@@ -36,6 +36,8 @@ type nativeHosts struct {
 	mu     sync.Mutex
 	hosts  map[string]*Listener
 	closed error // why the session ended
+
+	accepted chan<- string // tests: told the host of each connection that went to a listener
 }
 
 // ServeNative makes Go the native host name: connections to it wait for
@@ -144,6 +146,9 @@ func (s *session) acceptNative(c *hub.Conn) (hub.Handler, error) {
 	p.mode = portRead // Accept hands it to Go: keep everything from the start
 	rc.ports[1] = p
 	l.deliver(p)
+	if s.native.accepted != nil {
+		s.native.accepted <- hi.Host
+	}
 	return nativeConn{rc}, nil
 }
 
