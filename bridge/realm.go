@@ -165,6 +165,15 @@ func (rc *realmConn) Frame(f *hub.Frame) {
 		}
 	case hub.FrameLog:
 		rc.ext.record(Event{Kind: EventLog, Realm: rc.realm(), Level: LogLevel(f.Level), Text: f.Text})
+	case hub.FrameWhere:
+		rc.mu.Lock()
+		if f.Tab != nil {
+			rc.info.TabID = *f.Tab
+		}
+		if f.Frame != nil {
+			rc.info.FrameID = *f.Frame
+		}
+		rc.mu.Unlock()
 	case hub.FramePostError:
 		if p := rc.port(f.P); p != nil {
 			p.setPostErr(&DisconnectError{Message: f.E})

@@ -33,5 +33,5 @@ func ExampleMaterialize() {
 
 func ExampleNames() {
 	fmt.Println(extfixtures.Names())
-	// Output: [echo extpages extpair-a extpair-b hostile multiport nativepingpong nolistener nonative pingpong tabsconnect]
+	// Output: [breakall echo extpages extpair-a extpair-b hostile messages multiport nativepingpong nolistener nonative pingpong tabsconnect]
 }

@@ -27,6 +27,16 @@
 //     background script"}; the content script runs in all frames, records
 //     {port, sender, msg} and answers {greeting: "hi from content script",
 //     frame: location.href}.
+//   - messages: one-off messages. The background's runtime.onMessage
+//     listener answers by the message's kind: "sync" at once with {farewell:
+//     "goodbye", from: sender.url}, "async" 20 ms later with {late: true},
+//     "promise" with a promise of {promised: true}, "none" never, "throw" by
+//     throwing, "fn" with a function; its onMessageExternal listener answers
+//     {external: true, from: sender.id, msg}; askTab(tabId, msg, frameId)
+//     sends to a tab and resolves with {response} or {error}. The content
+//     script sends {kind: "sync", greeting: "hello from the content script"}
+//     at start (top frame) and answers messages {to: "cs"} with {in:
+//     location.href}.
 //   - multiport: MDN's "multiple content scripts" pattern. Two content scripts
 //     connect as "port-from-cs-a" and "port-from-cs-b"; the background keeps
 //     an array of ports per tab and broadcasts {greeting: "they clicked the
@@ -56,9 +66,29 @@
 //   - hostile: replaces runtime.connect and tabs.connect with its own
 //     wrappers, replaces the globals a bridge might use (WebSocket, JSON,
 //     Object.assign, Symbol.for, Array.from, Array.prototype.splice) with
-//     throwing stand-ins, and throws in every listener; its onConnect
+//     throwing stand-ins, and throws in every listener (runtime.onConnect,
+//     a port's onMessage and onDisconnect, runtime.onMessage); its onConnect
 //     listeners (background and content script) echo each message first. The
-//     content script connects as "hostile-cs" through its own wrapper.
+//     content script connects as "hostile-cs" through its own wrapper and
+//     sends a one-off message, which the background's onMessage answers
+//     with a tabs.sendMessage to its tab before throwing.
+//   - breakall: one script, breakall.js, in every realm (the background,
+//     every frame's content script, page.html). After registering its
+//     listeners it walks the prototypes and statics of the builtins a
+//     bridge might use (Object, Reflect, Function.prototype, Array and the
+//     iterator prototypes, Map, Set, WeakMap, WeakSet, Promise, JSON,
+//     String, Number, Math, Symbol, Error, WebSocket, EventTarget, Event,
+//     MessageEvent, ErrorEvent, PromiseRejectionEvent, crypto, console) and
+//     replaces every configurable own method and accessor it finds with one
+//     that throws, and the global's timers too; its own code then uses
+//     only what it saved before. The content script opens "breakall-cs"
+//     and the page "breakall-page"; every end it holds answers a message m
+//     with {echo: m, realm} unless m is an echo. The background's
+//     {cmd: "open", path} opens an extension page in a new tab and
+//     {cmd: "close", tab} closes it. globalThis.brokenCount says how many
+//     members it replaced; it logs "breakall: <realm> replaced N builtin
+//     members (K kept)", and the content script and page post {realm,
+//     broken: N} on their port.
 //
 // The native host programs ([Hosts], [MaterializeHost]): ping_pong.py
 // (MDN's: "pong" for every "ping", exits at the end of its stdin),
@@ -90,7 +120,7 @@ import (
 
 // files holds the fixture extensions and the test pages, one folder each.
 //
-//go:embed all:echo all:extpages all:extpair-a all:extpair-b all:hostile all:multiport all:nativepingpong all:nolistener all:nonative all:pingpong all:tabsconnect all:pages all:hosts
+//go:embed all:breakall all:echo all:extpages all:extpair-a all:extpair-b all:hostile all:messages all:multiport all:nativepingpong all:nolistener all:nonative all:pingpong all:tabsconnect all:pages all:hosts
 var files embed.FS
 
 // pagesDir is the folder of the test pages, and hostsDir the folder of the

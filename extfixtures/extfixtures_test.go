@@ -37,7 +37,7 @@ type manifest struct {
 }
 
 func TestNames(t *testing.T) {
-	want := []string{"echo", "extpages", "extpair-a", "extpair-b", "hostile", "multiport", "nativepingpong", "nolistener", "nonative", "pingpong", "tabsconnect"}
+	want := []string{"breakall", "echo", "extpages", "extpair-a", "extpair-b", "hostile", "messages", "multiport", "nativepingpong", "nolistener", "nonative", "pingpong", "tabsconnect"}
 	if got := Names(); !slices.Equal(got, want) {
 		t.Errorf("Names() = %q, want %q", got, want)
 	}
@@ -157,7 +157,7 @@ func TestMaterializeTwice(t *testing.T) {
 
 func TestMaterializeErrors(t *testing.T) {
 	_, err := Materialize("nope", t.TempDir())
-	if err == nil || !strings.Contains(err.Error(), `failed to materialize "nope": no such fixture extension (known: echo, extpages, extpair-a, extpair-b, hostile, multiport, nativepingpong, nolistener, nonative, pingpong, tabsconnect)`) {
+	if err == nil || !strings.Contains(err.Error(), `failed to materialize "nope": no such fixture extension (known: breakall, echo, extpages, extpair-a, extpair-b, hostile, messages, multiport, nativepingpong, nolistener, nonative, pingpong, tabsconnect)`) {
 		t.Errorf("err = %v", err)
 	}
 	if _, err := Materialize("pages", t.TempDir()); err == nil {

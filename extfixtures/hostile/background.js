@@ -39,6 +39,15 @@ api.runtime.onConnect.addListener((port) => {
 api.runtime.onConnect.addListener(() => {
   throw "hostile: a second listener throws a string";
 });
+// A one-off message from a content script: send one back to its tab, then
+// throw.
+api.runtime.onMessage.addListener((msg, sender) => {
+  state.thrown++;
+  if (sender.tab) {
+    Promise.resolve(api.tabs.sendMessage(sender.tab.id, {greeting: "a one-off from the hostile background"})).catch(() => {});
+  }
+  throw new Error("hostile: runtime.onMessage throws");
+});
 
 // Globals a bridge might touch later, replaced by throwing stand-ins.
 const boom = (what) => function () { throw new Error("hostile: " + what); };

@@ -1,5 +1,6 @@
 // A hostile content script: it replaces runtime.connect with its own
-// wrapper, connects through it as "hostile-cs", throws in its listeners,
+// wrapper, connects through it as "hostile-cs", sends a one-off message
+// (the background answers with one to the tab), throws in its listeners,
 // and replaces the globals a bridge might use. Its onConnect listener
 // echoes each message (port.postMessage(msg)) and then throws.
 
@@ -17,11 +18,16 @@ api.runtime.onConnect.addListener((port) => {
   throw new Error("hostile: content onConnect throws");
 });
 
+api.runtime.onMessage.addListener(() => {
+  throw new Error("hostile: content runtime.onMessage throws");
+});
+
 const port = api.runtime.connect({name: "hostile-cs"});
 port.onMessage.addListener(() => {
   throw new Error("hostile: content port onMessage throws");
 });
 port.postMessage({greeting: "from the hostile content script"});
+Promise.resolve(api.runtime.sendMessage({greeting: "a one-off from the hostile content script"})).catch(() => {});
 
 const boom = (what) => function () { throw new Error("hostile: " + what); };
 globalThis.WebSocket = boom("WebSocket");

@@ -35,6 +35,11 @@ const (
 	FramePostError  = "perr" // P, E: the browser refused a message Go posted
 	FrameAccept     = "acc"  // L, P: a Go listener received the port P
 	FrameLog        = "log"  // Level, Text: console output or an uncaught error
+	// Tab, Frame: where the realm is, once it learns it after its hello
+	// (an extension page from tabs.getCurrent and, in Firefox,
+	// runtime.getFrameId; a Firefox content script its frame). A field the
+	// realm does not know is absent.
+	FrameWhere = "where"
 
 	// One-off messages.
 	FrameInbox    = "inbox" // L, M, D, Sender, Ext: a Go onMessage listener L received message M
@@ -61,11 +66,12 @@ type Frame struct {
 	Target string          `json:"target"` // open: runtime.connect's extensionId
 	Level  string          `json:"level"`
 	Text   string          `json:"text"`
-	M      int64           `json:"m"`   // inbox: the message's id, for Respond
-	S      int64           `json:"s"`   // send, resp: the message's id in the realm
-	Ext    bool            `json:"ext"` // inbox: it came to onMessageExternal
-	Tab    *int            `json:"tab"` // send: tabs.sendMessage's tab
-	NoResp bool            `json:"nr"`  // resp: the send resolved with no response (undefined)
+	M      int64           `json:"m"`     // inbox: the message's id, for Respond
+	S      int64           `json:"s"`     // send, resp: the message's id in the realm
+	Ext    bool            `json:"ext"`   // inbox: it came to onMessageExternal
+	Tab    *int            `json:"tab"`   // send: tabs.sendMessage's tab; where, open of tabs.connect: a tab id
+	Frame  *int            `json:"frame"` // where: the realm's frame id
+	NoResp bool            `json:"nr"`    // resp: the send resolved with no response (undefined)
 }
 
 // Command is a command Go sends to a realm with [Conn.Call]. Each command
