@@ -17,6 +17,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"github.com/extbridge/extbridge/bridge"
 	"github.com/extbridge/extbridge/internal/bridgeinternal"
@@ -251,12 +252,13 @@ func (b *Browser) NewTab(ctx context.Context, url string) (*Tab, error) {
 // idempotent and safe to call from several goroutines.
 func (b *Browser) Close() error {
 	b.closeOnce.Do(func() {
+		start := time.Now()
 		b.session.Shutdown(bridge.ErrBrowserClosed)
 		var errs []error
 		if b.impl != nil {
 			errs = append(errs, b.impl.Close())
 		}
-		errs = append(errs, b.reapNative())
+		errs = append(errs, b.reapNative(start))
 		errs = append(errs, b.session.Close())
 		if err := os.RemoveAll(b.root); err != nil {
 			errs = append(errs, fmt.Errorf("failed to remove %s: %w", b.root, err))

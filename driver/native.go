@@ -30,8 +30,9 @@ type NativeHost struct {
 	Path string // a host program to run (the user's real host); empty: Go is the host
 }
 
-// nativeGrace is how long Close lets a host that outlives the browser exit
-// by itself (its stdin is closed by then) before it kills it.
+// nativeGrace is how long, from the start of Close, a host that outlives
+// the browser has to exit by itself (its stdin is closed as the browser
+// goes) before Close kills it.
 const nativeGrace = time.Second
 
 // checkNativeHosts validates Options.NativeHosts: Chromium's name rule, no
@@ -141,11 +142,12 @@ func (b *Browser) nativeByName(name string) (NativeHost, bool) {
 }
 
 // reapNative ends the host processes of the launch that outlived the
-// browser: relays and real hosts that ignore the end of their stdin.
-func (b *Browser) reapNative() error {
+// browser: relays and real hosts that ignore the end of their stdin. Close
+// began at start.
+func (b *Browser) reapNative(start time.Time) error {
 	if b.nativeMark == "" {
 		return nil
 	}
-	native.Reap(b.nativeMark, nativeGrace)
+	native.Reap(b.nativeMark, max(nativeGrace-time.Since(start), 0))
 	return nil
 }
