@@ -3,7 +3,13 @@
 //
 // Entry points: [Launch] starts a browser; [Browser.Extensions] gives the
 // [bridge.Extension] values to act in; [Browser.NewTab] opens a tab;
-// [Browser.Close] ends it all. Chromium is driven over the DevTools protocol
+// [Browser.NativeHost] serves a native messaging host registered with
+// [Options.NativeHosts] ([NativeHost]); [Browser.Close] ends it all.
+//
+// A program that imports driver can be re-executed as the relay of a native
+// host Go serves: driver's init function runs only the relay when the
+// environment variable EXTBRIDGE_NATIVE_RELAY is set (see the bridge
+// package doc, Native messaging). Chromium is driven over the DevTools protocol
 // (chromedp, pipe transport; internal/chromium), Firefox over WebDriver
 // BiDi (internal/firefox).
 package driver
