@@ -530,3 +530,128 @@ func TestNativeErrors(t *testing.T) {
 		}
 	})
 }
+
+// MDN's own native-messaging example add-on (webextensions-examples
+// native-messaging/add-on), as published: Manifest V2 with a
+// browser_action, against MDN's ping_pong.py, every step on a Watch; after
+// Close no host process is left. Chromium 139+ refuses Manifest V2, and
+// extbridge says so (its Manifest V3 form is nativepingpong, above).
+func TestNativeMDNAddon(t *testing.T) {
+	drivertest.Run(t, func(t *testing.T, kind driver.Kind) {
+		nativeFixtures(t)
+		dir := t.TempDir()
+		files := map[string]string{
+			"manifest.json": `{
+  "description": "Native messaging example add-on",
+  "manifest_version": 2,
+  "name": "Native messaging example",
+  "version": "1.0",
+  "icons": {"48": "icons/message.svg"},
+  "browser_specific_settings": {"gecko": {"id": "ping_pong@example.org", "strict_min_version": "50.0"}},
+  "background": {"scripts": ["background.js"]},
+  "browser_action": {"default_icon": "icons/message.svg"},
+  "permissions": ["nativeMessaging"]
+}`,
+			"icons/message.svg": `<svg xmlns="http://www.w3.org/2000/svg" width="48" height="48"><rect width="48" height="48"/></svg>`,
+			"background.js": `/*
+On startup, connect to the "ping_pong" app.
+*/
+let port = browser.runtime.connectNative("ping_pong");
+
+/*
+Listen for messages from the app and log them to the console.
+*/
+port.onMessage.addListener((response) => {
+  console.log("Received: " + response);
+});
+
+/*
+Listen for the native messaging port closing.
+*/
+port.onDisconnect.addListener((port) => {
+  if (port.error) {
+    console.log(` + "`Disconnected due to an error: ${port.error.message}`" + `);
+  } else {
+    // The port closed for an unspecified reason. If this occurred right after
+    // calling ` + "`browser.runtime.connectNative()`" + ` there may have been a problem
+    // starting the the native messaging client in the first place.
+    // https://developer.mozilla.org/en-US/docs/Mozilla/Add-ons/WebExtensions/Native_messaging#troubleshooting
+    console.log(` + "`Disconnected:`" + `, port);
+  }
+});
+
+/*
+When the extension's action icon is clicked, send the app a message.
+*/
+browser.browserAction.onClicked.addListener(() => {
+  console.log("Sending:  ping");
+  port.postMessage("ping");
+});
+`,
+		}
+		for name, text := range files {
+			os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755)
+			if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		host := nativeFiles.hosts["ping_pong.py"]
+		opts := driver.Options{Browser: kind, Extensions: []string{dir}, NativeHosts: []driver.NativeHost{{Name: "ping_pong", Path: host}}}
+		if kind == driver.Chromium {
+			b, err := driver.Launch(drivertest.Context(t), opts)
+			if err == nil {
+				b.Close()
+				t.Fatal("Chromium launched a Manifest V2 extension")
+			}
+			if !strings.Contains(err.Error(), "manifest_version 2 is not supported by Chromium") {
+				t.Fatalf("Launch: %v", err)
+			}
+			return
+		}
+		b, err := driver.Launch(drivertest.Context(t), opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer b.Close()
+		ext := b.Extensions()[0]
+		w := drivertest.Watch(t, ext)
+		open := drivertest.WaitEvent(t, w, "connectNative(\"ping_pong\")", nativeOpen("ping_pong"))
+		tab := drivertest.NewTab(t, b, pagesURL+"index.html")
+		if err := tab.ClickAction(drivertest.Context(t), ext); err != nil {
+			t.Fatal(err)
+		}
+		drivertest.WaitEvent(t, w, "Sending:  ping", logged("Sending:  ping"))
+		drivertest.WaitEvent(t, w, `"ping" to ping_pong.py`, onPort(bridge.EventMessage, open.Port, true, `"ping"`))
+		drivertest.WaitEvent(t, w, `"pong" from ping_pong.py`, onPort(bridge.EventMessage, open.Port, false, `"pong"`))
+		drivertest.WaitEvent(t, w, "Received: pong", logged("Received: pong"))
+
+		pids := processesRunning(host)
+		if len(pids) == 0 {
+			t.Fatal("no ping_pong.py process while the port is open")
+		}
+		if err := b.Close(); err != nil {
+			t.Fatal(err)
+		}
+		for _, pid := range pids {
+			if alive(pid) {
+				t.Errorf("ping_pong.py (pid %d) still runs after Close", pid)
+			}
+		}
+	})
+}
+
+// processesRunning lists the processes whose command line has path.
+func processesRunning(path string) []int {
+	var pids []int
+	dirs, _ := filepath.Glob("/proc/[0-9]*")
+	for _, d := range dirs {
+		cmd, err := os.ReadFile(filepath.Join(d, "cmdline"))
+		if err != nil || !bytes.Contains(cmd, []byte(path)) {
+			continue
+		}
+		if pid, err := strconv.Atoi(filepath.Base(d)); err == nil && alive(pid) {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}
