@@ -58,7 +58,10 @@ func (l *Listener) Accept(ctx context.Context) (*Port, error) {
 }
 
 // Close removes the listeners from the realm and disconnects the ports that
-// connected but were never accepted. It is idempotent.
+// connected but were never accepted. On a native host's listener, it
+// disconnects the connections that wait (their hosts exit), and later ones
+// are refused until driver's Browser.NativeHost is called again. It is
+// idempotent.
 func (l *Listener) Close() error {
 	if !l.closed.CompareAndSwap(false, true) {
 		return nil
