@@ -625,7 +625,7 @@ browser.browserAction.onClicked.addListener(() => {
 		drivertest.WaitEvent(t, w, `"pong" from ping_pong.py`, onPort(bridge.EventMessage, open.Port, false, `"pong"`))
 		drivertest.WaitEvent(t, w, "Received: pong", logged("Received: pong"))
 
-		pids := processesRunning(host)
+		pids := processesRunning(driverinternal.Root(b), host)
 		if len(pids) == 0 {
 			t.Fatal("no ping_pong.py process while the port is open")
 		}
@@ -640,13 +640,19 @@ browser.browserAction.onClicked.addListener(() => {
 	})
 }
 
-// processesRunning lists the processes whose command line has path.
-func processesRunning(path string) []int {
+// processesRunning lists the processes of the launch whose folder is root
+// (they carry its mark, EXTBRIDGE_LAUNCH, in their environment) whose
+// command line has path.
+func processesRunning(root, path string) []int {
 	var pids []int
+	mark := []byte("EXTBRIDGE_LAUNCH=" + filepath.Base(root) + "\x00")
 	dirs, _ := filepath.Glob("/proc/[0-9]*")
 	for _, d := range dirs {
 		cmd, err := os.ReadFile(filepath.Join(d, "cmdline"))
 		if err != nil || !bytes.Contains(cmd, []byte(path)) {
+			continue
+		}
+		if env, err := os.ReadFile(filepath.Join(d, "environ")); err != nil || !bytes.Contains(env, mark) {
 			continue
 		}
 		if pid, err := strconv.Atoi(filepath.Base(d)); err == nil && alive(pid) {
