@@ -4,15 +4,20 @@
 // extension's own code opens.
 //
 // Entry points, once package driver has launched a browser:
-//   - [Extension.Background] and [Extension.ContentScript] give a [Context]:
+//   - [Extension.Background], [Extension.ContentScript], [Extension.Page]
+//     (an extension page in a tab) and [Extension.Popup] give a [Context]:
 //     a realm Go acts in, as the extension's own code would.
 //   - [Context.Connect] and [Context.TabsConnect] open a [Port];
 //     [Context.Listen] returns a [Listener] whose [Listener.Accept] gives the
 //     ports that connect; [Context.Eval] runs code in the realm.
 //   - [Port.PostMessage], [Port.Recv], [Port.Disconnect], [Port.Done] and
 //     [Port.Err] mirror postMessage, onMessage, disconnect and onDisconnect.
-//   - [Extension.Watch] follows every port event of the extension, from its
-//     first instruction.
+//   - [Context.SendMessage], [Context.SendMessageTo] and
+//     [Context.TabsSendMessage] send one-off messages and return the
+//     response or a [*SendError]; [Context.OnMessage] returns an [Inbox]
+//     whose [Message] values Go answers with [Message.Respond].
+//   - [Extension.Watch] follows everything the extension does, from its first
+//     instruction: its ports, its one-off messages, its console and errors.
 //   - [Extension.Frames] lists a tab's frames; [Extension.StopBackground]
 //     stops the service worker as the browser does when it is idle.
 //   - [Context.ConnectNative] opens a native port as the extension would;
@@ -24,9 +29,11 @@
 // The instrumented copy of the extension runs a bridge script before any
 // extension code in every realm: the service worker or background page,
 // every frame's content-script world, and extension pages. The bridge wraps
-// runtime.connect, tabs.connect, runtime.onConnect and
-// runtime.onConnectExternal in both the chrome and browser namespaces,
-// gives every live port a mirror id, and reports every event to Go over a
+// runtime.connect, tabs.connect, runtime.onConnect,
+// runtime.onConnectExternal, runtime.sendMessage, tabs.sendMessage,
+// runtime.onMessage and runtime.onMessageExternal in both the chrome and
+// browser namespaces, gives every live port a mirror id and every one-off
+// message an id, and reports every event to Go over a
 // loopback WebSocket that only holders of a per-launch 128-bit token may
 // use. Bridge traffic never goes through extension messaging, so the
 // extension's own listeners see nothing of it. Go's commands to a realm go
@@ -97,6 +104,33 @@
 //   - Tab ids without extensions: Firefox's built-in add-ons give every tab
 //     an id; Chromium gives -1 when no extension has a background.
 //   - Messages: see above (JSON in Chromium, structured clone in Firefox).
+//   - One-off messages: a message a listener got but nobody answered fails
+//     in Chromium with "The message port closed before a response was
+//     received." and resolves with no response (null) in Firefox. A message
+//     nobody receives, and a tabs.sendMessage to a tab without the content
+//     script or to no tab, fail with "Could not establish connection.
+//     Receiving end does not exist." in both. A response no message can
+//     carry (a function) fails with "Could not serialize message." in
+//     Chromium and with "Could not establish connection. Receiving end does
+//     not exist." in Firefox. A listener that throws fails the send with its
+//     message in both. Go sends with Chromium's callback form (whose
+//     runtime.lastError carries the first of those texts) and with
+//     Firefox's promise, always naming the extension (null for this one), so
+//     a string message is never taken for an extension id.
+//   - Go's onMessage listener returns true in both browsers, as a listener
+//     that answers later with sendResponse does; a returned promise would
+//     win over the extension's own sendResponse in Firefox. The first
+//     answer wins; [Message.Respond] after another listener answered returns
+//     [ErrResponded] when the bridge saw that answer.
+//   - The page itself: real input is CDP Input.dispatch*Event in Chromium and
+//     BiDi input.performActions in Firefox, both trusted events. BiDi does
+//     not reach extension pages, so in Firefox driver's Tab.Eval, Click and
+//     Type work on web pages only; [Extension.Page] reaches extension
+//     pages in both.
+//   - A page that enters the back/forward cache (Chromium caches pages
+//     navigated away from) leaves the wire: its content-script realm and
+//     ports end, as the browser disconnects the extension's ports of a
+//     cached page; if it is restored, the realm connects again.
 //   - Firefox runs with --remote-allow-system-access, which the bridge needs
 //     for exact tab ids, the action click, stop/wake and Eval. The BiDi
 //     endpoint listens on loopback only, and extbridge takes its single
@@ -164,9 +198,11 @@
 // Chromium's port.name is ""), then its messages both ways and its
 // disconnect with the browser's error, whether Go or a program is the host;
 // a sendNativeMessage is an [EventSend] with How [HowSendNativeMessage] and
-// Target the host, then its [EventResponse]. A call the browser refuses by
-// throwing (Firefox: a bad name; Chromium: a message that is not an
-// object) is not reported. The host end of a port Go serves is on no
+// Target the host, then its [EventResponse], as for the other one-off
+// messages (a sendNativeMessage the browser refuses by throwing, such as
+// Chromium's with a message that is not an object, is a response with that
+// error); a connectNative the browser refuses by throwing (Firefox: a bad
+// name) is not reported, as no port opened. The host end of a port Go serves is on no
 // Watch: it is not a realm of the extension, and the extension's end shows
 // the same traffic.
 //

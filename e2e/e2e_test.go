@@ -17,7 +17,7 @@ import (
 )
 
 // The fixtures every shared browser loads, in this order.
-var fixtureNames = []string{"pingpong", "tabsconnect", "multiport", "nolistener", "echo", "extpages"}
+var fixtureNames = []string{"pingpong", "tabsconnect", "multiport", "nolistener", "echo", "extpages", "messages"}
 
 var (
 	fixtureDirs []string

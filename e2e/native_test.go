@@ -262,8 +262,20 @@ func TestNativePingPongRealHost(t *testing.T) {
 			drivertest.WaitEvent(t, w, "its response", func(ev bridge.Event) bool {
 				return ev.Kind == bridge.EventResponse && ev.MessageID == send.MessageID && string(ev.Data) == `"pong"`
 			})
-		} else if !strings.HasPrefix(res, "threw: Error in invocation of runtime.sendNativeMessage(") || !strings.Contains(res, "No matching signature.") {
-			t.Errorf("Chromium's sendNativeMessage with a string: %q, want its TypeError", res)
+		} else {
+			if !strings.HasPrefix(res, "threw: Error in invocation of runtime.sendNativeMessage(") || !strings.Contains(res, "No matching signature.") {
+				t.Errorf("Chromium's sendNativeMessage with a string: %q, want its TypeError", res)
+			}
+			send := drivertest.WaitEvent(t, w, "the refused sendNativeMessage", func(ev bridge.Event) bool {
+				return ev.Kind == bridge.EventSend && ev.How == bridge.HowSendNativeMessage && ev.Target == "ping_pong"
+			})
+			ev := drivertest.WaitEvent(t, w, "its failure", func(ev bridge.Event) bool {
+				return ev.Kind == bridge.EventResponse && ev.MessageID == send.MessageID
+			})
+			var se *bridge.SendError
+			if !errors.As(ev.Err, &se) || !strings.Contains(se.Message, "No matching signature.") {
+				t.Errorf("the refused sendNativeMessage's response: %v", ev.Err)
+			}
 		}
 
 		// Go does not serve a host that is a program.

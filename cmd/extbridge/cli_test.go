@@ -331,3 +331,31 @@ func TestPageCommands(t *testing.T) {
 		}
 	})
 }
+
+// One-off messages from the shell: send and tsend print the response;
+// onmessage prints what arrives with a number and respond answers it.
+func TestMessageCommands(t *testing.T) {
+	drivertest.Run(t, func(t *testing.T, kind driver.Kind) {
+		dir := materialize(t, "messages")
+		srv := servePagesWithRelease(t)
+		c := startCLI(t, false, nil, "run", "-browser", string(kind), "-ext", dir, "-url", srv.url+"index.html")
+		c.send(strings.Join([]string{
+			`send cs $tab 0 {"kind": "sync"}`,
+			`tsend $tab {"to": "cs"}`,
+			`onmessage cs $tab 0`,
+			`eval bg globalThis.asked = (globalThis.browser ?? chrome).tabs.query({}).then((ts) => askTab(ts.find((t) => t.url.endsWith("index.html")).id, {q: "for the shell"})), "asked"`,
+			`respond next {"a": "from the shell"}`,
+			`eval bg globalThis.asked`,
+		}, "\n") + "\n")
+		c.expect(`{"farewell":"goodbye","from":"` + srv.url + `index.html"}`)
+		c.expect(`{"in":"` + srv.url + `index.html"}`)
+		c.expect("receiving messages in the content script")
+		c.expect(`message 1 (onMessage) from`)
+		c.expect("answered message 1")
+		c.expect(`{"response":{"a":"from the shell"}}`)
+		c.stdin.Close()
+		if status := c.wait(); status != 0 {
+			t.Fatalf("exit status %d; stdout:\n%s\nstderr:\n%s", status, c.clean(), c.stderr())
+		}
+	})
+}

@@ -139,6 +139,34 @@ func init() {
 			run:     cmdPorts,
 		},
 		{
+			name: "send", forms: [][]arg{{litBg, argJSON}, {litCs, argTab, argFrame, argJSON}, {litPage, argTab, argJSON}, {litPopup, argJSON}},
+			summary: "runtime.sendMessage from a realm; prints the response",
+			help:    "Sends the rest of the line, which must be JSON, with runtime.sendMessage as code in that realm would (of the current extension, see use), and waits for the response; a message nobody answers prints the browser's own error. The extension's background and pages receive it, not content scripts.",
+			example: "send cs $tab 0 {\"greeting\": \"hello\"}\nsend bg \"ping\"",
+			run:     cmdSend,
+		},
+		{
+			name: "tsend", forms: [][]arg{{argTab, argJSON}, {argTab, lit("frame"), argFrame, argJSON}},
+			summary: "tabs.sendMessage from the background to a tab's content scripts",
+			help:    "Sends the rest of the line (JSON) with tabs.sendMessage from the background: to every frame of the tab (the first answer wins), or with frame FRAME to that frame only. Prints the response.",
+			example: "tsend $tab {\"q\": 1}\ntsend $tab frame 0 \"top only\"",
+			run:     cmdTsend,
+		},
+		{
+			name: "onmessage", forms: [][]arg{{litBg, argExt}, {litCs, argTab, argFrame, argExt}, {litPage, argTab, argExt}, {litPopup, argExt}},
+			summary: "receive the one-off messages sent to a realm; respond answers them",
+			help:    "Adds runtime.onMessage and onMessageExternal listeners in that realm, as the extension's code would. Each message that arrives is printed with a number ($msg) and its sender; respond MSG JSON answers it. A message nobody answers leaves its sender waiting, as with any listener that keeps the channel open.",
+			example: "onmessage bg\nonmessage cs $tab 0",
+			run:     cmdOnMessage,
+		},
+		{
+			name: "respond", forms: [][]arg{{{name: "MSG", comp: compMsg}, argJSON}},
+			summary: "answer a message onmessage printed (sendResponse)",
+			help:    "Calls the message's sendResponse with the rest of the line (JSON). MSG is a message's number, or next: the next message that arrives unanswered (it waits, as recv does; scripts use it). A message takes one answer: a second one, or one after another listener answered, is an error.",
+			example: "respond $msg {\"farewell\": \"goodbye\"}\nrespond next \"ok\"",
+			run:     cmdRespond,
+		},
+		{
 			name: "eval", forms: [][]arg{{litBg, argJS}, {litCs, argTab, argFrame, argJS}, {litPage, argTab, argJS}, {litPopup, argJS}, {litTab, argTab, argJS}},
 			summary: "evaluate JavaScript in a realm, or in a web page itself",
 			help:    "Evaluates the rest of the line as an expression in that realm of the current extension (see use) — bg, cs TAB FRAME, page TAB, popup — or, with tab TAB, in the page's own main world (Tab.Eval), where the page's scripts run. It awaits a promise and prints the value as JSON.",
@@ -247,8 +275,9 @@ func helpText() string {
 		}
 	}
 	b.WriteString("TAB is a tab id, FRAME a frame id (0: the top frame), PORT a port number, EXT an\n" +
-		"extension index (default 0, or what use chose); $tab and $port stand for the last\n" +
-		"tab opened and the last port Go got. Messages that arrive are printed as they come.\n" +
+		"extension index (default 0, or what use chose); $tab, $port and $msg stand for the\n" +
+		"last tab opened, port Go got and message onmessage got. Messages that arrive are\n" +
+		"printed as they come.\n" +
 		"help CMD explains one command. Tab completes commands and their arguments; Up and\n" +
 		"Ctrl-R search the history; Ctrl-C stops a command; Ctrl-D quits.")
 	return b.String()

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -142,6 +143,22 @@ func compFrame(s *shell, c *call) []string {
 	var out []string
 	for _, f := range frames {
 		out = append(out, strconv.Itoa(f.ID))
+	}
+	return out
+}
+
+// compMsg offers the messages that wait for an answer.
+func compMsg(s *shell, _ *call) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var ns []int
+	for n := range s.msgs {
+		ns = append(ns, n)
+	}
+	slices.Sort(ns)
+	var out []string
+	for _, n := range ns {
+		out = append(out, strconv.Itoa(n))
 	}
 	return out
 }

@@ -30,6 +30,7 @@ type record struct {
 	Frame *int   `json:"frame,omitempty"` // a frame id
 
 	Port     int                   `json:"port,omitempty"`     // the port's id in this run
+	Msg      int                   `json:"msg,omitempty"`      // message (onmessage), respond: the message's number in this run; send, response: its id in its realm
 	Name     string                `json:"name,omitempty"`     // open: the port's name
 	How      string                `json:"how,omitempty"`      // open: runtime.connect, tabs.connect, onConnect, onConnectExternal
 	Sender   *bridge.MessageSender `json:"sender,omitempty"`   // open: runtime.MessageSender, on ends that have one

@@ -41,6 +41,13 @@ type shell struct {
 	curExt    int
 	lastTab   int
 	lastPort  int
+
+	inboxes    []*inboxEntry
+	msgs       map[int]*bridge.Message // the one-off messages Go's inboxes got, by number, until answered
+	nextMsg    int
+	lastMsg    int
+	taken      map[int]bool  // messages a respond took
+	msgArrived chan struct{} // closed and replaced when a message arrives
 }
 
 // tabEntry is a tab the shell opened.
@@ -94,6 +101,9 @@ func (s *shell) close() {
 	s.mu.Lock()
 	for _, le := range s.listeners {
 		le.l.Close()
+	}
+	for _, ie := range s.inboxes {
+		ie.in.Close()
 	}
 	for _, w := range s.watches {
 		w.Close()

@@ -278,7 +278,7 @@ func (s *shell) parse(line string) (*call, error) {
 	return c, nil
 }
 
-// variable expands $tab and $port.
+// variable expands $tab, $port and $msg.
 func (s *shell) variable(w string) (string, error) {
 	if !strings.HasPrefix(w, "$") {
 		return w, nil
@@ -296,6 +296,11 @@ func (s *shell) variable(w string) (string, error) {
 			return "", errors.New("$port: no port opened yet")
 		}
 		return strconv.Itoa(s.lastPort), nil
+	case "$msg":
+		if s.lastMsg == 0 {
+			return "", errors.New("$msg: no message received yet")
+		}
+		return strconv.Itoa(s.lastMsg), nil
 	}
-	return "", fmt.Errorf("unknown variable %s (there are $tab and $port)", w)
+	return "", fmt.Errorf("unknown variable %s (there are $tab, $port and $msg)", w)
 }

@@ -162,7 +162,7 @@ func TestComplete(t *testing.T) {
 	}{
 		{"disc", []string{"onnect "}},
 		{"", commandNamesSpaced()},
-		{"t", []string{"abs ", "connect ", "ype "}},
+		{"t", []string{"abs ", "connect ", "send ", "ype "}},
 		{"connect ", []string{"bg ", "cs ", "page ", "popup ", "native "}},
 		{"eval ", []string{"bg ", "cs ", "page ", "popup ", "tab "}},
 		{"connect page ", []string{"12 ", "345 "}},

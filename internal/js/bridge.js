@@ -83,6 +83,8 @@
     return d && typeof d.get === "function" ? uncurry(d.get) : null;
   };
   const wsSend = WS ? uncurry(WS.prototype.send) : null;
+  const wsClose = WS ? uncurry(WS.prototype.close) : null;
+  const persisted = getter(G.PageTransitionEvent, "persisted");
   const msgData = getter(G.MessageEvent, "data");
   const errEvMessage = getter(G.ErrorEvent, "message");
   const errEvFilename = getter(G.ErrorEvent, "filename");
@@ -99,6 +101,9 @@
   const chromeNS = G.chrome && G.chrome.runtime ? G.chrome : null;
   const browserNS = G.browser && G.browser.runtime ? G.browser : null;
   const api = browserNS || chromeNS;
+  // Firefox (its browser.runtime has getBrowserInfo); Chromium 156 has a
+  // browser namespace too.
+  const isFirefox = !!(browserNS && typeof browserNS.runtime.getBrowserInfo === "function");
   if (!api || typeof WS !== "function" || !addEventListener || !msgData) return;
 
   // Start-up code, before any extension code, may still use the realm as it is.
@@ -272,6 +277,9 @@
   }
 
   function openWire() {
+    helloSent = false;
+    wireOpen = false;
+    isOpen = false;
     try {
       ws = new WS(CFG.url);
     } catch (e) {
@@ -375,6 +383,7 @@
       let w = mapGet(wrappers, fn);
       if (!w) {
         w = function () {
+          if (how === "onMessage" || how === "onMessageExternal") return delivered(fn, this, arguments, how);
           if (how) {
             try { track(arguments[0], how); } catch (e) { /* never break the extension */ }
           }
@@ -412,6 +421,136 @@
         return apply(has, event, withFirst(arguments, w || fn));
       });
     }
+  }
+
+  // ---- one-off messages ---------------------------------------------------
+  // Every runtime.sendMessage and tabs.sendMessage the extension makes, and
+  // every message its onMessage / onMessageExternal listeners get, is a
+  // "send" event with an id of this realm, and its answer a "resp" event with
+  // the same id: the response, its failure (the browser's text), or none.
+  // The extension gets exactly what the browser gives: the same arguments go
+  // to the browser, a callback is called as it would be, and a promise
+  // settles as the browser's does.
+  let nextMsg = 1;
+  function respEvent(s, v) {
+    if (v === undefined) send({ t: "resp", s, nr: true });
+    else send({ t: "resp", s, d: v });
+  }
+  function lastErrorText() {
+    const le = chromeNS && chromeNS.runtime.lastError;
+    return le && le.message ? str(le.message) : "";
+  }
+  // sendWatched calls fn (sendMessage) with the extension's arguments,
+  // reporting the message and its answer.
+  let sending = 0; // sendWatched calls in progress: one namespace may call another
+  function sendWatched(fn, self, args, how) {
+    if (sending > 0) return apply(fn, self, args);
+    sending++;
+    try {
+      return sendWatchedOnce(fn, self, args, how);
+    } finally {
+      sending--;
+    }
+  }
+  function sendWatchedOnce(fn, self, args, how) {
+    let s = 0;
+    let cb = -1; // the index of a callback, if there is one
+    try {
+      let n = args.length;
+      if (n > 0 && typeof args[n - 1] === "function") { cb = n - 1; n--; }
+      const ev = { t: "send", s: 0, how, d: null };
+      if (how === "tabs.sendMessage") {
+        if (typeof args[0] === "number" && args[0] % 1 === 0) ev.tab = args[0];
+        ev.d = args[1];
+      } else if (how === "runtime.sendNativeMessage") { // (application, message, …)
+        ev.target = hostName(args[0]);
+        ev.d = args[1];
+      } else if (n >= 2 && (typeof args[0] === "string" || args[0] === null || args[0] === undefined)) {
+        if (typeof args[0] === "string") ev.target = args[0]; // runtime.sendMessage(extensionId, message, …)
+        ev.d = args[1];
+      } else {
+        ev.d = args[0];
+      }
+      if (ev.d === undefined) ev.d = null;
+      s = ev.s = nextMsg++;
+      send(ev);
+    } catch (e) { s = 0; }
+    if (!s) return apply(fn, self, args);
+    if (cb >= 0) {
+      const orig = args[cb];
+      const a = [];
+      for (let i = 0; i < args.length; i++) a[i] = args[i];
+      a[cb] = function (resp) {
+        try {
+          const le = lastErrorText();
+          if (le) send({ t: "resp", s, e: le }); else respEvent(s, resp);
+        } catch (e) { /* keep going */ }
+        return apply(orig, this, arguments);
+      };
+      return apply(fn, self, a);
+    }
+    let r;
+    try {
+      r = apply(fn, self, args);
+    } catch (e) {
+      send({ t: "resp", s, e: messageOf(e) });
+      throw e;
+    }
+    if (r === null || (typeof r !== "object" && typeof r !== "function")) return r;
+    try {
+      return promiseThen(r, (v) => { respEvent(s, v); return v; }, (e) => { send({ t: "resp", s, e: messageOf(e) }); throw e; });
+    } catch (e) {
+      return r; // not a promise we can observe
+    }
+  }
+  // answered remembers, per dispatch of a message, whether a listener
+  // answered it: the listeners of one message share its sendResponse.
+  const answered = new WeakMapCtor();
+  function markAnswered(sendResponse) {
+    if (typeof sendResponse === "function") weakMapSet(answered, sendResponse, true);
+  }
+  // delivered calls an extension's onMessage listener, reporting the
+  // message, and its answer: a sendResponse call or the promise it returns.
+  function delivered(fn, self, args, how) {
+    let s = 0;
+    const sendResponse = args[2];
+    try {
+      s = nextMsg++;
+      const ev = { t: "send", s, how, d: args[0] === undefined ? null : args[0] };
+      if (args[1]) ev.sender = args[1];
+      send(ev);
+    } catch (e) { s = 0; }
+    const a = [];
+    for (let i = 0; i < args.length; i++) a[i] = args[i];
+    if (s && typeof sendResponse === "function") {
+      a[2] = function (v) {
+        try { respEvent(s, v); markAnswered(sendResponse); } catch (e) { /* keep going */ }
+        return apply(sendResponse, this, arguments);
+      };
+    }
+    let r;
+    try {
+      r = apply(fn, self, a);
+    } catch (e) {
+      reportListenerError(e);
+      if (s) send({ t: "resp", s, e: messageOf(e) });
+      throw e;
+    }
+    if (s && r !== null && typeof r === "object") {
+      let thenable = false;
+      try { thenable = typeof r.then === "function"; } catch (e) { /* not one */ }
+      if (thenable) {
+        try {
+          promiseThen(r, (v) => { respEvent(s, v); markAnswered(sendResponse); }, (e) => {
+            send({ t: "resp", s, e: messageOf(e) });
+            // Chromium reports a listener's rejected promise as unhandled;
+            // observing it here must not hide that.
+            if (!isFirefox) send({ t: "log", level: "unhandledrejection", text: clip(isErrorish(e) ? errText(e) : str(e)) });
+          });
+        } catch (e) { /* not a promise we can observe */ }
+      }
+    }
+    return r;
   }
 
   // ---- port mirrors -------------------------------------------------------
@@ -504,12 +643,19 @@
     if (rt) {
       wrapEvent(rt.onConnect, "onConnect");
       wrapEvent(rt.onConnectExternal, "onConnectExternal");
-      // One-off messages are not mirrored yet; their listeners' exceptions are.
-      wrapEvent(rt.onMessage, null);
-      wrapEvent(rt.onMessageExternal, null);
+      wrapEvent(rt.onMessage, "onMessage");
+      wrapEvent(rt.onMessageExternal, "onMessageExternal");
+    }
+    if (rt && typeof rt.sendMessage === "function") {
+      const fn = rt.sendMessage;
+      defineValue(rt, "sendMessage", function () { return sendWatched(fn, rt, arguments, "runtime.sendMessage"); });
     }
     if (rt) wrapNative(rt);
     const tabs = ns.tabs;
+    if (tabs && typeof tabs.sendMessage === "function") {
+      const fn = tabs.sendMessage;
+      defineValue(tabs, "sendMessage", function () { return sendWatched(fn, tabs, arguments, "tabs.sendMessage"); });
+    }
     if (tabs && typeof tabs.connect === "function") {
       const tconnect = tabs.connect;
       if (!real.tabsConnect) real.tabsConnect = (args) => apply(tconnect, tabs, args);
@@ -524,11 +670,11 @@
   // wrapNative reports the realm's native ports and one-off native messages.
   // runtime.connectNative and sendNativeMessage exist only with the
   // nativeMessaging permission (and not in Chromium's content scripts);
-  // where they are missing nothing is added. A call the browser refuses
-  // (it throws) is reported as nothing: no port or message left the realm.
-  // A native port's name is the host's name even where the browser's
-  // port.name is "" (Chromium).
-  let nextNativeSend = 1; // the ids of sendNativeMessage's send/resp frames
+  // where they are missing nothing is added. A connectNative the browser
+  // refuses (it throws) is reported as nothing: no port left the realm; a
+  // sendNativeMessage is reported as the one-off messages are (above), a
+  // throw as its failed response. A native port's name is the host's name
+  // even where the browser's port.name is "" (Chromium).
   function hostName(app) {
     if (typeof app === "string") return app;
     if (app !== null && typeof app === "object" && typeof app.application === "string") return app.application;
@@ -545,44 +691,9 @@
       });
     }
     const snm = rt.sendNativeMessage;
-    if (typeof snm !== "function") return;
-    defineValue(rt, "sendNativeMessage", function () {
-      const args = [];
-      for (let i = 0; i < arguments.length; i++) args[i] = arguments[i];
-      const id = nextNativeSend++;
-      const resp = (f) => { f.t = "resp"; f.s = id; send(f); };
-      const failed = (e) => resp({ e: messageOf(e) });
-      const answered = (v) => resp(v === undefined ? { nr: true } : { d: v });
-      // The callback form (chrome.*): report before the extension's
-      // callback runs, with runtime.lastError as the browser set it.
-      const cb = args.length > 2 && typeof args[args.length - 1] === "function" ? args[args.length - 1] : null;
-      if (cb) {
-        args[args.length - 1] = function (v) {
-          try {
-            const le = chromeNS && chromeNS.runtime.lastError;
-            if (le) failed(le); else answered(v);
-          } catch (e) { /* never break the extension */ }
-          return apply(cb, this, arguments);
-        };
-      }
-      const r = apply(snm, rt, args);
-      try {
-        send({ t: "send", s: id, how: "runtime.sendNativeMessage", d: args[1] === undefined ? null : args[1], target: hostName(args[0]) });
-      } catch (e) { /* keep going */ }
-      if (cb || r === null || typeof r !== "object") return r;
-      // The promise form: the caller gets a promise that settles as the
-      // browser's does, one step later, so that a rejection nobody handles
-      // is still reported as unhandled. Its species is the plain Promise
-      // (see whenDone).
-      try {
-        defineProperty(r, "constructor", { __proto__: null, value: undefined, configurable: true, writable: true });
-      } catch (e) { /* not ours to change */ }
-      try {
-        return promiseThen(r, (v) => { answered(v); return v; }, (e) => { failed(e); throw e; });
-      } catch (e) {
-        return r; // not a promise
-      }
-    });
+    if (typeof snm === "function") {
+      defineValue(rt, "sendNativeMessage", function () { return sendWatched(snm, rt, arguments, "runtime.sendNativeMessage"); });
+    }
   }
 
   // Keep the real addListener functions for the Go listeners before wrapping.
@@ -597,6 +708,13 @@
       const ev = ns.runtime[k];
       if (ev && !evAdd[k]) evAdd[k] = { ev, add: ev.addListener, remove: ev.removeListener };
     }
+  }
+  // And the real sendMessage functions, for Go's own sends.
+  const realSend = { __proto__: null };
+  {
+    const ns = isFirefox ? browserNS : chromeNS;
+    if (ns && ns.runtime && typeof ns.runtime.sendMessage === "function") realSend.runtime = { obj: ns.runtime, fn: ns.runtime.sendMessage };
+    if (ns && ns.tabs && typeof ns.tabs.sendMessage === "function") realSend.tabs = { obj: ns.tabs, fn: ns.tabs.sendMessage };
   }
   wrapNamespace(browserNS);
   if (chromeNS !== browserNS) wrapNamespace(chromeNS);
@@ -629,6 +747,7 @@
 
   // ---- commands from Go ---------------------------------------------------
   const goListeners = new MapCtor();
+  const inbox = new MapCtor(); // messages Go's onMessage listeners got, by id, until Go responds
   const scripting = () => (browserNS && browserNS.scripting) || (chromeNS && chromeNS.scripting);
 
   function reply(i, ok, err) {
@@ -744,6 +863,90 @@
         }, fail);
         return;
       }
+      case "send":
+      case "tsend": {
+        // Go sends as the realm's code would, with the browser's own
+        // functions (not the wrapped ones: Go's sends are not the
+        // extension's). Chromium is called with a callback, the form whose
+        // lastError says "The message port closed before a response was
+        // received." when nobody answers; Firefox with its promise. An
+        // explicit extension id (null for this extension) keeps a string
+        // message from being taken for one.
+        const tabsSend = c === "tsend";
+        const target = tabsSend ? realSend.tabs : realSend.runtime;
+        if (!target) throw new ErrorCtor((tabsSend ? "tabs" : "runtime") + ".sendMessage is not available in this realm");
+        const obj = target.obj, fn = target.fn;
+        const msg = own(a, "msg");
+        const args = [];
+        if (tabsSend) {
+          push(args, own(a, "tab"));
+          push(args, msg);
+          const frame = own(a, "frame");
+          push(args, frame === undefined || frame === null ? {} : { frameId: frame });
+        } else {
+          const ext = own(a, "ext");
+          push(args, ext ? ext : null);
+          push(args, msg);
+        }
+        const ok = (v) => done(v === undefined ? {} : { v });
+        const failed = (e) => done({ e: messageOf(e) });
+        if (isFirefox) {
+          callAPI(obj, fn, args, ok, failed);
+          return;
+        }
+        push(args, (v) => {
+          const le = lastErrorText();
+          if (le) done({ e: le }); else ok(v);
+        });
+        try { apply(fn, obj, args); } catch (e) { failed(e); }
+        return;
+      }
+      case "onmessage": {
+        // Go's onMessage listeners keep the channel open for Go's Respond:
+        // they return true, as a listener that answers later with
+        // sendResponse does, in both browsers (a returned promise would win
+        // over the extension's own sendResponse in Firefox). So the first
+        // answer wins, whoever gives it.
+        const l = own(a, "l");
+        const fns = [];
+        const names = ["onMessage", "onMessageExternal"];
+        for (let i = 0; i < names.length; i++) {
+          const k = names[i];
+          const e = evAdd[k];
+          if (!e) continue;
+          const fn = (msg, sender, sendResponse) => {
+            const m = nextMsg++;
+            mapSet(inbox, m, sendResponse);
+            send({ t: "inbox", l, m, d: msg === undefined ? null : msg, sender, ext: k === "onMessageExternal" }, true);
+            return true;
+          };
+          apply(e.add, e.ev, [fn]);
+          push(fns, { e, fn });
+        }
+        mapSet(goListeners, l, fns);
+        done(null);
+        return;
+      }
+      case "offmessage": {
+        const l = own(a, "l");
+        const fns = mapGet(goListeners, l);
+        if (fns) {
+          for (let i = 0; i < fns.length; i++) apply(fns[i].e.remove, fns[i].e.ev, [fns[i].fn]);
+        }
+        mapDelete(goListeners, l);
+        done(null);
+        return;
+      }
+      case "respond": {
+        const m = own(a, "m");
+        const sendResponse = mapGet(inbox, m);
+        mapDelete(inbox, m);
+        if (typeof sendResponse !== "function" || weakMapGet(answered, sendResponse)) { done(false); return; }
+        markAnswered(sendResponse);
+        apply(sendResponse, undefined, [own(a, "d")]);
+        done(true);
+        return;
+      }
       case "flush":
         // Nothing to do: the reply flushes what is pending ahead of it.
         done(null);
@@ -838,8 +1041,21 @@
         send({ t: "log", level: "unhandledrejection", text: clip(isErrorish(r) || (r && stackOf(r)) ? errText(r) : str(r)) });
       } catch (x) { /* keep going */ }
     });
-    // A page that goes away sends what is pending first.
-    onGlobal("pagehide", flush, true);
+    // A page that goes away sends what is pending first. One that goes into
+    // the back/forward cache also leaves the wire, so that Go ends its
+    // realm and its ports (the browser disconnects the extension's ports of
+    // a cached page), and comes back as the same realm if it is restored.
+    onGlobal("pagehide", (e) => {
+      flush();
+      try {
+        if (persisted && persisted(e) && ws && wsClose) { isOpen = false; wsClose(ws); ws = null; }
+      } catch (x) { /* keep going */ }
+    }, true);
+    onGlobal("pageshow", (e) => {
+      try {
+        if (persisted && persisted(e) && !ws) openWire();
+      } catch (x) { /* keep going */ }
+    }, true);
   }
 
   // settle(v) is what a driver's Eval needs from a realm whose Promise,

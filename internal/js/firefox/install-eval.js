@@ -11,15 +11,18 @@
      id the caller gives;
    - a content-script world: Cu.evalInSandbox in the content script's own
      global (a sandbox), found by the id of the bridge that runs in it.
-   Both hand the value to the same serializer in the realm: a promise is
-   awaited, then the value is JSON-encoded as the bridge does it (undefined
-   becomes null, a BigInt its decimal string, a cycle null).
+   Both hand the value to the same serializer in the realm: the bridge's own
+   settle (which uses only what the bridge captured at start-up, so a realm
+   whose Promise or JSON the extension broke still answers), else the
+   realm's: a promise is awaited, then the value is JSON-encoded as the
+   bridge does it (undefined becomes null, a BigInt its decimal string, a
+   cycle null).
 
    Called with BiDi script.callFunction in the chrome scope of the browser
    window (Firefox runs with --remote-allow-system-access). */
 () => {
   const child = () => {
-    const ser = "(v) => Promise.resolve(v).then((v) => { if (v === undefined) return 'null'; " +
+    const ser = "(v) => globalThis.__extbridge?.settle ? globalThis.__extbridge.settle(v) : Promise.resolve(v).then((v) => { if (v === undefined) return 'null'; " +
       "const b = globalThis.__extbridge; if (b && b.json) return b.json(v) ?? 'null'; " +
       "try { return JSON.stringify(v) ?? 'null'; } catch (e) { const seen = new WeakSet(); " +
       "return JSON.stringify(v, (k, x) => { if (typeof x === 'bigint') return x.toString(); " +
