@@ -373,6 +373,31 @@ func TestNativeSendNativeMessage(t *testing.T) {
 				return ev.Kind == bridge.EventResponse && ev.MessageID == send.MessageID && ev.Realm.ID == send.Realm.ID && string(ev.Data) == fmt.Sprintf(`{"a":%d}`, i+1)
 			})
 		}
+
+		// Go ends the host without answering: the browser's rejection.
+		got := make(chan error, 1)
+		var msg string
+		go func() {
+			got <- background(t, ext).Eval(drivertest.Context(t), `(globalThis.browser ?? globalThis.chrome).runtime.sendNativeMessage("go_echo", {q: 3}).then(() => "resolved", (e) => e.message)`, &msg)
+		}()
+		host, err := l.Accept(drivertest.Context(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		drivertest.RecvMatch(t, host, `{"q": 3}`)
+		if err := host.Disconnect(); err != nil {
+			t.Fatal(err)
+		}
+		if err := <-got; err != nil {
+			t.Fatal(err)
+		}
+		want := "Native host has exited."
+		if kind == driver.Firefox {
+			want = "An unexpected error occurred"
+		}
+		if msg != want {
+			t.Errorf("sendNativeMessage when Go disconnects: %q, want %q", msg, want)
+		}
 	})
 }
 
