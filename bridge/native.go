@@ -115,20 +115,6 @@ func (s *session) shutdownNative(cause error) {
 // listener.
 func (s *session) acceptNative(c *hub.Conn) (hub.Handler, error) {
 	hi := c.Hello()
-	s.native.mu.Lock()
-	l, served := s.native.hosts[hi.Host]
-	closed := s.native.closed
-	s.native.mu.Unlock()
-	switch {
-	case !served:
-		return nil, fmt.Errorf("native host %q is not served by Go", hi.Host)
-	case closed != nil:
-		return nil, fmt.Errorf("native host %q: %w", hi.Host, closed)
-	case l == nil:
-		return nil, fmt.Errorf("native host %q: its listener is closed", hi.Host)
-	case l.ports.Len() >= NativeBacklog:
-		return nil, fmt.Errorf("native host %q: %d connections wait already", hi.Host, NativeBacklog)
-	}
 	id, origin := native.Sender(hi.Args)
 	e := s.extensionByID(id)
 	if e == nil {
@@ -145,6 +131,22 @@ func (s *session) acceptNative(c *hub.Conn) (hub.Handler, error) {
 	p := newPort(rc, 1, hi.Host, sender, HowNativeHost)
 	p.mode = portRead // Accept hands it to Go: keep everything from the start
 	rc.ports[1] = p
+
+	// The check of the backlog and the delivery are one step, so that it
+	// never holds more than NativeBacklog.
+	s.native.mu.Lock()
+	defer s.native.mu.Unlock()
+	l, served := s.native.hosts[hi.Host]
+	switch {
+	case !served:
+		return nil, fmt.Errorf("native host %q is not served by Go", hi.Host)
+	case s.native.closed != nil:
+		return nil, fmt.Errorf("native host %q: %w", hi.Host, s.native.closed)
+	case l == nil:
+		return nil, fmt.Errorf("native host %q: its listener is closed", hi.Host)
+	case l.ports.Len() >= NativeBacklog:
+		return nil, fmt.Errorf("native host %q: %d connections wait already", hi.Host, NativeBacklog)
+	}
 	l.deliver(p)
 	if s.native.accepted != nil {
 		s.native.accepted <- hi.Host
