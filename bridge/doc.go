@@ -20,6 +20,9 @@
 //     instruction: its ports, its one-off messages, its console and errors.
 //   - [Extension.Frames] lists a tab's frames; [Extension.StopBackground]
 //     stops the service worker as the browser does when it is idle.
+//   - [Context.ConnectNative] opens a native port as the extension would;
+//     driver's Browser.NativeHost gives a [Listener] of the connections to
+//     a native host that Go serves (see Native messaging below).
 //
 // # How it works
 //
@@ -132,6 +135,90 @@
 //     for exact tab ids, the action click, stop/wake and Eval. The BiDi
 //     endpoint listens on loopback only, and extbridge takes its single
 //     session right after start-up.
+//
+// # Native messaging
+//
+// driver.Options.NativeHosts registers native messaging hosts in the
+// launch's own profile. A host with a program is run by the browser as in
+// production, and Go is not in between. A host without one is served by
+// Go: the browser starts a relay, and each runtime.connectNative(name) and
+// each runtime.sendNativeMessage(name, msg) of the extension becomes one
+// [Port] out of the host's [Listener] (How [HowNativeHost], Name the host,
+// Sender the calling extension). The relay writes what Go posts to the
+// browser, so Go's first PostMessage answers a sendNativeMessage; neither
+// Go nor a real host can tell the two kinds of connection apart.
+//
+// The relay is the Go program itself, re-executed: for each Go-served host
+// the launch writes a #!/bin/sh wrapper (mode 0700) into its temporary
+// folder that execs os.Executable() with EXTBRIDGE_NATIVE_RELAY naming a
+// config file (mode 0600: the wire's address, the launch's token, the
+// host). Package driver's init function sees the variable and runs only
+// the relay, so any program that imports driver is its own relay (test
+// binaries, the CLI, go run binaries, which exist while they run); nothing
+// is downloaded. The relay authenticates with the token like every realm,
+// as realm "native" with the host's name and the arguments the browser gave
+// it (Chromium: the caller's origin; Firefox: the manifest's path and the
+// extension's id, from which Sender comes). It reads the browser's framing
+// (a 4-byte native-endian length, then UTF-8 JSON) from stdin and sends
+// each message to Go; the end of stdin is the extension's end of the port
+// (its port.disconnect(), or the browser closing the host after a
+// sendNativeMessage got its answer), a clean end of Go's Port (Err nil),
+// unless the browser died, which is [ErrBrowserExited]. [Port.Disconnect]
+// makes the relay exit, which the extension sees as its host exiting
+// (Chromium: "Native host has exited."; Firefox: a clean disconnect, or
+// "An unexpected error occurred" for a sendNativeMessage). The relay also
+// exits when the wire ends. Every host process, relay or program, inherits
+// a per-launch mark in its environment; driver's Browser.Close kills any
+// that outlived the browser (Chromium never signals a host that ignores
+// the end of its stdin, and a host outlives a killed browser), giving it
+// until one second after Close began, and returns once they are gone.
+//
+// Connections that come before Go accepts (an extension that connects at
+// start-up) wait in the Listener, at most [NativeBacklog], until accepted,
+// until the Listener is closed (they are then disconnected) or until the
+// browser closes. Meanwhile the extension sees an open port, or a
+// sendNativeMessage that has not settled, as with a host that does not
+// answer: neither browser has a timeout. A connection beyond the backlog,
+// or one after Listener.Close (until Browser.NativeHost is called again),
+// is refused, and the extension sees its host exit.
+//
+// The browsers' own limits hold, since the relay does what any host does:
+// a host may send at most 1 MiB a message, and a bigger one that Go posts
+// fails the extension's port with the browser's error (Chromium: "Error
+// when communicating with the native messaging host."; Firefox: "Native
+// application tried to send a message of N bytes, which exceeds the limit
+// of 1048576 bytes."). The extension may send up to 64 MiB (Chromium;
+// Firefox takes more, slowly).
+//
+// The bridge wraps runtime.connectNative and runtime.sendNativeMessage in
+// both namespaces where they exist (they do not without the
+// nativeMessaging permission, which the instrumented copy never adds, nor
+// in Chromium's content scripts). The extension's own native port is an
+// [EventOpen] with How [HowConnectNative] and Name the host's name (where
+// Chromium's port.name is ""), then its messages both ways and its
+// disconnect with the browser's error, whether Go or a program is the host;
+// a sendNativeMessage is an [EventSend] with How [HowSendNativeMessage] and
+// Target the host, then its [EventResponse], as for the other one-off
+// messages (a sendNativeMessage the browser refuses by throwing, such as
+// Chromium's with a message that is not an object, is a response with that
+// error); a connectNative the browser refuses by throwing (Firefox: a bad
+// name) is not reported, as no port opened. The host end of a port Go serves is on no
+// Watch: it is not a realm of the extension, and the extension's end shows
+// the same traffic.
+//
+// Differences, measured (Chromium 156, Firefox 153): the unknown host is
+// "Specified native messaging host not found." in Chromium and "No such
+// native application NAME" in Firefox (which also says that for a
+// manifest that does not allow the extension); a host that exits is
+// "Native host has exited." in Chromium and no error in Firefox; garbage
+// on the host's stdout is "Error when communicating with the native
+// messaging host." in Chromium and Firefox's size error (the text read as
+// a length); Chromium's sendNativeMessage takes only an object message;
+// Firefox offers connectNative in content scripts, where it fails with "An
+// unexpected error occurred". A host that ignores the end of its stdin is
+// killed by Chromium about 2 s later (SIGKILL), by Firefox with SIGTERM at
+// 3 s and SIGKILL at 6 s, while the browser runs. Chromium keeps its
+// service worker alive while a native port is open.
 //
 // # Realms and their lifetime
 //

@@ -344,3 +344,29 @@ func ExampleContext_TabsSendMessage() {
 		return bg.TabsSendMessage(ctx, tabID, "ping", &top, &resp) // the top frame only; nil for every frame
 	}
 }
+
+// Go as the extension's background, with runtime.connectNative: the
+// browser starts the host (a real program registered with
+// driver.Options.NativeHosts, or Go's own through Browser.NativeHost), and
+// a host it cannot start ends the port with the browser's own error.
+func ExampleContext_ConnectNative() {
+	_ = func(ctx context.Context, bg *bridge.Context) error {
+		port, err := bg.ConnectNative(ctx, "ping_pong")
+		if err != nil {
+			return err // e.g. no nativeMessaging permission: the API does not exist
+		}
+		if err := port.PostMessage(ctx, "ping"); err != nil {
+			return err
+		}
+		msg, err := port.Recv(ctx) // "pong" from MDN's ping_pong.py
+		if err != nil {
+			var de *bridge.DisconnectError
+			if errors.As(port.Err(), &de) {
+				fmt.Println("the browser says:", de.Message) // e.g. "Specified native messaging host not found."
+			}
+			return err
+		}
+		fmt.Println(string(msg))
+		return port.Disconnect()
+	}
+}

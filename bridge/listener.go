@@ -68,11 +68,16 @@ func (s *slot) remove(cmd hub.Command) error {
 }
 
 // Listener receives the ports that connect to a realm, like a
-// runtime.onConnect listener. It is safe for concurrent use; several
-// goroutines may call Accept, and each port goes to one of them.
+// runtime.onConnect listener, or (from driver's Browser.NativeHost) the
+// connections to a native host that Go serves. It is safe for concurrent
+// use; several goroutines may call Accept, and each port goes to one of
+// them.
 type Listener struct {
 	slot
 	ports *queue.Queue[*Port]
+
+	host     string // a native host's listener: the host's name
+	unlisten func() // a native host's listener: what Close does instead of Unlisten
 }
 
 func (l *Listener) deliver(p *Port) {
@@ -110,14 +115,22 @@ func (l *Listener) Accept(ctx context.Context) (*Port, error) {
 }
 
 // Close removes the listeners from the realm and disconnects the ports that
-// connected but were never accepted. It is idempotent.
+// connected but were never accepted. On a native host's listener, it
+// disconnects the connections that wait (their hosts exit), and later ones
+// are refused until driver's Browser.NativeHost is called again. It is
+// idempotent.
 func (l *Listener) Close() error {
 	if !l.closed.CompareAndSwap(false, true) {
 		return nil
 	}
 	l.ports.Close(ErrListenerClosed)
 	queued := l.ports.Drain()
-	err := l.remove(hub.Unlisten{L: l.id})
+	var err error
+	if l.unlisten != nil { // a native host's: no realm holds listeners for it
+		l.unlisten()
+	} else {
+		err = l.remove(hub.Unlisten{L: l.id})
+	}
 	for _, p := range queued {
 		_ = p.Disconnect()
 	}

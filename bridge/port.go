@@ -88,7 +88,8 @@ func newPort(rc *realmConn, id int, name string, sender *MessageSender, how How)
 func (p *Port) Name() string { return p.name }
 
 // How says how this end of the port came to be: runtime.connect,
-// tabs.connect, onConnect, onConnectExternal or runtime.connectNative.
+// tabs.connect, onConnect, onConnectExternal, runtime.connectNative, or
+// [HowNativeHost] for the host end of a native port Go serves.
 func (p *Port) How() How { return p.how }
 
 // Sender is the port's runtime.MessageSender. It is nil where the JS port

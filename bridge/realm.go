@@ -56,6 +56,8 @@ func (rc *realmConn) describe() string {
 		return "the background of " + rc.ext.label()
 	case RealmContent:
 		return fmt.Sprintf("the content script of %s in %s", rc.ext.label(), rc.info.URL)
+	case realmNative:
+		return fmt.Sprintf("the native host %q that Go serves for %s", rc.c.Hello().Host, rc.ext.label())
 	default:
 		return fmt.Sprintf("the extension page %s", rc.info.URL)
 	}

@@ -30,6 +30,8 @@ type session struct {
 	exts    []*Extension
 	browser bridgeinternal.Browser
 	closed  bool
+
+	native nativeHosts // the native hosts Go serves
 }
 
 func newSession(logger *slog.Logger) (*session, error) {
@@ -49,6 +51,9 @@ func newSession(logger *slog.Logger) (*session, error) {
 // accept registers a realm that connected.
 func (s *session) accept(c *hub.Conn) (hub.Handler, error) {
 	hi := c.Hello()
+	if RealmKind(hi.Realm) == realmNative {
+		return s.acceptNative(c)
+	}
 	s.mu.Lock()
 	if hi.Ext < 0 || hi.Ext >= len(s.exts) {
 		s.mu.Unlock()
@@ -143,7 +148,10 @@ func (s *session) DebuggerTargets(ctx context.Context, index int) ([]bridgeinter
 	return list, err
 }
 
-func (s *session) Shutdown(cause error) { s.hub.EndAll(cause) }
+func (s *session) Shutdown(cause error) {
+	s.shutdownNative(cause)
+	s.hub.EndAll(cause)
+}
 
 func (s *session) Close() error {
 	s.mu.Lock()

@@ -79,6 +79,9 @@ func (h *history) close() {
 }
 
 func (e *Extension) record(ev Event) {
+	if ev.Realm.Kind == realmNative {
+		return // the host end of a native port Go serves: the extension's own end is on the Watch
+	}
 	ev.Time = time.Now()
 	e.history.add(ev)
 }

@@ -3,7 +3,13 @@
 //
 // Entry points: [Launch] starts a browser; [Browser.Extensions] gives the
 // [bridge.Extension] values to act in; [Browser.NewTab] opens a tab;
-// [Browser.Close] ends it all. Chromium is driven over the DevTools protocol
+// [Browser.NativeHost] serves a native messaging host registered with
+// [Options.NativeHosts] ([NativeHost]); [Browser.Close] ends it all.
+//
+// A program that imports driver can be re-executed as the relay of a native
+// host Go serves: driver's init function runs only the relay when the
+// environment variable EXTBRIDGE_NATIVE_RELAY is set (see the bridge
+// package doc, Native messaging). Chromium is driven over the DevTools protocol
 // (chromedp, pipe transport; internal/chromium), Firefox over WebDriver
 // BiDi (internal/firefox).
 package driver
@@ -17,6 +23,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"github.com/extbridge/extbridge/bridge"
 	"github.com/extbridge/extbridge/internal/bridgeinternal"
@@ -25,6 +32,7 @@ import (
 	"github.com/extbridge/extbridge/internal/driverinternal"
 	"github.com/extbridge/extbridge/internal/firefox"
 	"github.com/extbridge/extbridge/internal/leakcheck"
+	"github.com/extbridge/extbridge/internal/native"
 )
 
 // Kind names a browser.
@@ -58,6 +66,11 @@ type Options struct {
 	// e.g. "intl.accept_languages": "fr" or "download.default_directory").
 	// They win over extbridge's own defaults.
 	Prefs map[string]any
+
+	// NativeHosts are native messaging hosts the extensions may reach,
+	// registered in the launch's own profile (see [NativeHost] and
+	// [Browser.NativeHost]).
+	NativeHosts []NativeHost
 }
 
 // ErrBrowserNotFound is wrapped by the error of a Launch that found no
@@ -83,6 +96,9 @@ type Browser struct {
 	facts   []bridgeinternal.Facts
 	logger  *slog.Logger
 	impl    browserImpl
+
+	natives    []NativeHost // Options.NativeHosts, checked
+	nativeMark string       // native.EnvLaunch's value for this launch, "" without native hosts
 
 	closeOnce sync.Once
 	closeErr  error
@@ -125,6 +141,10 @@ func Launch(ctx context.Context, opts Options) (_ *Browser, err error) {
 			return nil, fmt.Errorf("failed to launch: extension %s is not a folder", dir)
 		}
 	}
+	natives, err := checkNativeHosts(opts.NativeHosts)
+	if err != nil {
+		return nil, err
+	}
 	bin, err := browserbin.Find(spec, opts.BinaryPath)
 	if err != nil {
 		return nil, &notFound{err}
@@ -139,7 +159,7 @@ func Launch(ctx context.Context, opts Options) (_ *Browser, err error) {
 		os.RemoveAll(root)
 		return nil, err
 	}
-	b := &Browser{kind: opts.Browser, root: root, session: session, logger: logger}
+	b := &Browser{kind: opts.Browser, root: root, session: session, logger: logger, natives: natives}
 	defer func() {
 		if err != nil {
 			b.Close()
@@ -159,6 +179,11 @@ func Launch(ctx context.Context, opts Options) (_ *Browser, err error) {
 	}
 	onExit := func() { session.Shutdown(bridge.ErrBrowserExited) }
 	env := append(append([]string(nil), opts.Env...), leakcheck.OwnerValue())
+	if len(natives) > 0 {
+		// Every host process inherits the mark, so Close finds them all.
+		b.nativeMark = filepath.Base(root)
+		env = append(env, native.EnvLaunch+"="+b.nativeMark)
+	}
 	switch opts.Browser {
 	case Chromium:
 		profile := filepath.Join(root, "profile")
@@ -166,6 +191,9 @@ func Launch(ctx context.Context, opts Options) (_ *Browser, err error) {
 			return nil, fmt.Errorf("failed to make a profile folder: %w", err)
 		}
 		if err := chromium.WritePrefs(profile, opts.Prefs); err != nil {
+			return nil, err
+		}
+		if err := b.registerNative(filepath.Join(profile, "NativeMessagingHosts")); err != nil {
 			return nil, err
 		}
 		c, err := chromium.Launch(ctx, chromium.Options{
@@ -177,9 +205,17 @@ func Launch(ctx context.Context, opts Options) (_ *Browser, err error) {
 		}
 		b.impl = chromiumImpl{c}
 	case Firefox:
+		var manifests string
+		if len(natives) > 0 {
+			manifests = filepath.Join(root, "native", "mozilla")
+			if err := b.registerNative(filepath.Join(manifests, "native-messaging-hosts")); err != nil {
+				return nil, err
+			}
+		}
 		f, err := firefox.Open(ctx, firefox.BrowserOptions{
 			Binary: bin, Headful: opts.Headful, Args: opts.Args, Env: env, Stderr: opts.Stderr, TempDir: root,
 			Prefs: opts.Prefs, ExtensionDirs: dirs, Extensions: b.facts, OnExit: onExit,
+			NativeManifests: manifests,
 		})
 		if err != nil {
 			return nil, err
@@ -222,11 +258,13 @@ func (b *Browser) NewTab(ctx context.Context, url string) (*Tab, error) {
 // idempotent and safe to call from several goroutines.
 func (b *Browser) Close() error {
 	b.closeOnce.Do(func() {
+		start := time.Now()
 		b.session.Shutdown(bridge.ErrBrowserClosed)
 		var errs []error
 		if b.impl != nil {
 			errs = append(errs, b.impl.Close())
 		}
+		errs = append(errs, b.reapNative(start))
 		errs = append(errs, b.session.Close())
 		if err := os.RemoveAll(b.root); err != nil {
 			errs = append(errs, fmt.Errorf("failed to remove %s: %w", b.root, err))

@@ -136,3 +136,66 @@ func ExampleBrowser_OpenPage() {
 		return page.Eval(ctx, `document.readyState === "complete"`, &ready)
 	}
 }
+
+// Be the native messaging host of MDN's ping_pong example: the extension
+// connects with runtime.connectNative("ping_pong") and Go answers its
+// "ping".
+func ExampleBrowser_NativeHost() {
+	dir, err := os.MkdirTemp("", "example-")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	ext, err := extfixtures.Materialize("nativepingpong", dir)
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	b, err := driver.Launch(ctx, driver.Options{
+		Extensions:  []string{ext},
+		NativeHosts: []driver.NativeHost{{Name: "ping_pong"}}, // no Path: Go is the host
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer b.Close()
+
+	host, err := b.NativeHost("ping_pong")
+	if err != nil {
+		log.Fatal(err)
+	}
+	port, err := host.Accept(ctx) // the extension connected at start-up
+	if err != nil {
+		log.Fatal(err)
+	}
+	tab, err := b.NewTab(ctx, "data:text/html,<title>hello</title>")
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := tab.ClickAction(ctx, b.Extensions()[0]); err != nil { // the extension posts "ping"
+		log.Fatal(err)
+	}
+	msg, err := port.Recv(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(port.Name(), string(msg))
+	if err := port.PostMessage(ctx, "pong"); err != nil { // the extension logs "Received: pong"
+		log.Fatal(err)
+	}
+	// Output: ping_pong "ping"
+}
+
+// A real host program: the browser runs it as it would for the user, and Go
+// is not in between; a Watch still sees the extension's side of it.
+func ExampleNativeHost() {
+	_ = driver.Options{
+		Extensions: []string{"./my-extension"},
+		NativeHosts: []driver.NativeHost{
+			{Name: "ping_pong", Path: "./ping_pong.py"}, // registered in the launch's own profile
+			{Name: "com.example.mock"},                  // Go serves it: Browser.NativeHost("com.example.mock")
+		},
+	}
+}

@@ -33,5 +33,5 @@ func ExampleMaterialize() {
 
 func ExampleNames() {
 	fmt.Println(extfixtures.Names())
-	// Output: [breakall echo extpages extpair-a extpair-b hostile messages multiport nolistener pingpong tabsconnect]
+	// Output: [breakall echo extpages extpair-a extpair-b hostile messages multiport nativepingpong nolistener nonative pingpong tabsconnect]
 }

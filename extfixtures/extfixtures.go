@@ -55,6 +55,14 @@
 //     from: sender.url}; the content script connects as "input-cs" and posts
 //     {click: id, trusted} and {key, trusted} for each click and key press on
 //     the page, and echoes tabs.connect ports as {echo, in: location.href}.
+//   - nativepingpong: MDN's runtime.connectNative example, as written. The
+//     background connects to the native application "ping_pong" at start-up,
+//     logs "Received: " + each message from it, and on a click on the action
+//     logs "Sending:  ping" and posts "ping". It has the nativeMessaging
+//     permission.
+//   - nonative: no nativeMessaging permission, so runtime.connectNative and
+//     sendNativeMessage do not exist in it; globalThis.nativeAPI says what
+//     typeof gives for each.
 //   - hostile: replaces runtime.connect and tabs.connect with its own
 //     wrappers, replaces the globals a bridge might use (WebSocket, JSON,
 //     Object.assign, Symbol.for, Array.from, Array.prototype.splice) with
@@ -82,6 +90,13 @@
 //     members (K kept)", and the content script and page post {realm,
 //     broken: N} on their port.
 //
+// The native host programs ([Hosts], [MaterializeHost]): ping_pong.py
+// (MDN's: "pong" for every "ping", exits at the end of its stdin),
+// exits_at_once.sh (exits without reading), garbage.py (writes "hello\n"
+// instead of a framed message) and ignores_eof.py (sends {"pid": N},
+// answers "ping", then ignores the end of its stdin and SIGTERM). The
+// Python ones need /usr/bin/python3.
+//
 // The pages ([Pages]): index.html (a page with a body), input.html (a
 // button #go, an input #name, a button #under covered by #over, a hidden
 // #hidden, a button #far 3000 px down; window.clicks and window.keys record
@@ -105,18 +120,22 @@ import (
 
 // files holds the fixture extensions and the test pages, one folder each.
 //
-//go:embed all:breakall all:echo all:extpages all:extpair-a all:extpair-b all:hostile all:messages all:multiport all:nolistener all:pingpong all:tabsconnect all:pages
+//go:embed all:breakall all:echo all:extpages all:extpair-a all:extpair-b all:hostile all:messages all:multiport all:nativepingpong all:nolistener all:nonative all:pingpong all:tabsconnect all:pages all:hosts
 var files embed.FS
 
-// pagesDir is the folder of the test pages, which is not an extension.
-const pagesDir = "pages"
+// pagesDir is the folder of the test pages, and hostsDir the folder of the
+// native hosts; neither is an extension.
+const (
+	pagesDir = "pages"
+	hostsDir = "hosts"
+)
 
 // Names lists the fixture extensions, sorted.
 func Names() []string {
 	entries, _ := fs.ReadDir(files, ".") // the embedded root always exists
 	var names []string
 	for _, e := range entries {
-		if e.IsDir() && e.Name() != pagesDir {
+		if e.IsDir() && e.Name() != pagesDir && e.Name() != hostsDir {
 			names = append(names, e.Name())
 		}
 	}
@@ -165,6 +184,38 @@ func writeTree(fsys fs.FS, dst string) error {
 		}
 		return os.WriteFile(target, data, 0o644)
 	})
+}
+
+// Hosts lists the native messaging host programs, sorted.
+func Hosts() []string {
+	entries, _ := fs.ReadDir(files, hostsDir) // the embedded folder always exists
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	return names
+}
+
+// MaterializeHost writes the named host program (one of [Hosts], e.g.
+// "ping_pong.py") into the existing folder dir, executable (mode 0755:
+// embedded files carry no mode), and returns its path.
+func MaterializeHost(name, dir string) (string, error) {
+	if !slices.Contains(Hosts(), name) {
+		return "", fmt.Errorf("failed to materialize %q: no such host program (known: %s)", name, strings.Join(Hosts(), ", "))
+	}
+	data, err := fs.ReadFile(files, hostsDir+"/"+name)
+	if err != nil {
+		return "", fmt.Errorf("failed to materialize %s: %w", name, err)
+	}
+	path := filepath.Join(dir, name)
+	if err := os.WriteFile(path, data, 0o755); err != nil {
+		return "", fmt.Errorf("failed to materialize %s: %w", name, err)
+	}
+	// WriteFile keeps the mode of a file that exists, and the umask applies.
+	if err := os.Chmod(path, 0o755); err != nil {
+		return "", fmt.Errorf("failed to materialize %s: %w", name, err)
+	}
+	return path, nil
 }
 
 // Pages returns the test pages: index.html, input.html, frames.html,

@@ -37,7 +37,7 @@ type manifest struct {
 }
 
 func TestNames(t *testing.T) {
-	want := []string{"breakall", "echo", "extpages", "extpair-a", "extpair-b", "hostile", "messages", "multiport", "nolistener", "pingpong", "tabsconnect"}
+	want := []string{"breakall", "echo", "extpages", "extpair-a", "extpair-b", "hostile", "messages", "multiport", "nativepingpong", "nolistener", "nonative", "pingpong", "tabsconnect"}
 	if got := Names(); !slices.Equal(got, want) {
 		t.Errorf("Names() = %q, want %q", got, want)
 	}
@@ -73,7 +73,9 @@ func TestMaterialize(t *testing.T) {
 				t.Errorf("background = %+v, want service_worker and the same file in scripts", m.Background)
 			}
 			refs := []string{m.Background.ServiceWorker}
-			if len(m.ContentScripts) == 0 && name != "extpair-b" { // extpair-b only receives other extensions
+			// extpair-b only receives other extensions; the native ones
+			// have only a background.
+			if len(m.ContentScripts) == 0 && name != "extpair-b" && name != "nativepingpong" && name != "nonative" {
 				t.Errorf("no content scripts")
 			}
 			for _, cs := range m.ContentScripts {
@@ -114,6 +116,30 @@ func TestMaterialize(t *testing.T) {
 	}
 }
 
+func TestMaterializeHost(t *testing.T) {
+	if want := []string{"exits_at_once.sh", "garbage.py", "ignores_eof.py", "ping_pong.py"}; !slices.Equal(Hosts(), want) {
+		t.Errorf("Hosts() = %q, want %q", Hosts(), want)
+	}
+	dir := t.TempDir()
+	for _, name := range Hosts() {
+		path, err := MaterializeHost(name, dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, err := os.Stat(path)
+		if err != nil || st.Mode().Perm() != 0o755 {
+			t.Errorf("%s: mode %v, %v; want 0755", name, st.Mode().Perm(), err)
+		}
+		data, _ := os.ReadFile(path)
+		if !strings.HasPrefix(string(data), "#!/") {
+			t.Errorf("%s has no #! line", name)
+		}
+	}
+	if _, err := MaterializeHost("nope.py", dir); err == nil || !strings.Contains(err.Error(), "no such host program") {
+		t.Errorf("unknown host: %v", err)
+	}
+}
+
 func TestMaterializeTwice(t *testing.T) {
 	dir := t.TempDir()
 	a, err := Materialize("echo", dir)
@@ -131,7 +157,7 @@ func TestMaterializeTwice(t *testing.T) {
 
 func TestMaterializeErrors(t *testing.T) {
 	_, err := Materialize("nope", t.TempDir())
-	if err == nil || !strings.Contains(err.Error(), `failed to materialize "nope": no such fixture extension (known: breakall, echo, extpages, extpair-a, extpair-b, hostile, messages, multiport, nolistener, pingpong, tabsconnect)`) {
+	if err == nil || !strings.Contains(err.Error(), `failed to materialize "nope": no such fixture extension (known: breakall, echo, extpages, extpair-a, extpair-b, hostile, messages, multiport, nativepingpong, nolistener, nonative, pingpong, tabsconnect)`) {
 		t.Errorf("err = %v", err)
 	}
 	if _, err := Materialize("pages", t.TempDir()); err == nil {

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Installs what extbridge's tests and demo need on Debian: Chromium and
-# Firefox ESR from Debian's packages (never a downloaded browser), and the Go
-# modules. Run by `make test` and `make demo`; safe to run again.
+# Firefox ESR from Debian's packages (never a downloaded browser), Debian's
+# python3 (the native messaging host fixtures run as /usr/bin/python3), and
+# the Go modules. Run by `make test` and `make demo`; safe to run again.
 set -euo pipefail
 
 need=()
 command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || need+=(chromium)
 command -v firefox-esr >/dev/null 2>&1 || command -v firefox >/dev/null 2>&1 || need+=(firefox-esr)
+[ -x /usr/bin/python3 ] || need+=(python3)
 
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then

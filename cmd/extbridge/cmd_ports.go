@@ -93,6 +93,9 @@ func realmRecord(ext int, c *call) record {
 }
 
 func cmdConnect(ctx context.Context, s *shell, c *call) (result, error) {
+	if c.args[0] == "native" {
+		return cmdConnectNative(ctx, s, c)
+	}
 	rc, ext, next, err := s.realm(ctx, c, func(next int) int { return next + 1 })
 	if err != nil {
 		return result{}, err
@@ -135,6 +138,9 @@ func cmdTconnect(ctx context.Context, s *shell, c *call) (result, error) {
 }
 
 func cmdListen(ctx context.Context, s *shell, c *call) (result, error) {
+	if c.args[0] == "native" {
+		return cmdListenNative(s, c)
+	}
 	rc, ext, _, err := s.realm(ctx, c, func(next int) int { return next })
 	if err != nil {
 		return result{}, err
@@ -281,4 +287,85 @@ func nonNil[T any](v []T) []T {
 		return []T{}
 	}
 	return v
+}
+
+// cmdConnectNative is `connect native HOST [EXT]`: runtime.connectNative
+// from the background.
+func cmdConnectNative(ctx context.Context, s *shell, c *call) (result, error) {
+	ext, e, err := s.ext(c, 2)
+	if err != nil {
+		return result{}, err
+	}
+	bg, err := e.Background(ctx)
+	if err != nil {
+		return result{}, err
+	}
+	p, err := bg.ConnectNative(ctx, c.args[1])
+	if err != nil {
+		return result{}, err
+	}
+	pe := s.addPort(p, ext, string(bridge.HowConnectNative), true, record{Realm: string(bridge.RealmBackground)})
+	return result{rec: record{Port: pe.n, Name: p.Name(), Ext: ptr(ext)}}, nil
+}
+
+// cmdListenNative is `listen native HOST`: the shell serves the native
+// host HOST; each connection is a port.
+func cmdListenNative(s *shell, c *call) (result, error) {
+	if s.b == nil {
+		return result{}, errors.New("no browser")
+	}
+	host := c.args[1]
+	l, err := s.b.NativeHost(host)
+	if err != nil {
+		return result{}, err
+	}
+	where := fmt.Sprintf("native host %q", host)
+	s.mu.Lock()
+	for _, le := range s.listeners {
+		if le.l == l {
+			s.mu.Unlock()
+			return result{}, fmt.Errorf("the shell serves native host %q already", host)
+		}
+	}
+	le := &listenEntry{l: l, ext: -1, where: where}
+	s.listeners = append(s.listeners, le)
+	s.mu.Unlock()
+	take := func(p *bridge.Port) {
+		ext := -1
+		for i, e := range s.exts() {
+			if snd := p.Sender(); snd != nil && e.ID() == snd.ID {
+				ext = i
+			}
+		}
+		s.addPort(p, ext, string(p.How()), true, record{Realm: "native"})
+	}
+	// The connections that waited for the shell get their numbers now, so
+	// that a script's next command finds them ($port).
+	waited, cancel := context.WithCancel(s.ctx)
+	cancel()
+	for {
+		p, err := l.Accept(waited)
+		if err != nil {
+			break
+		}
+		take(p)
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		for {
+			p, err := l.Accept(s.ctx)
+			if err != nil {
+				s.mu.Lock()
+				s.listeners = slices.DeleteFunc(s.listeners, func(x *listenEntry) bool { return x == le })
+				s.mu.Unlock()
+				if s.ctx.Err() == nil && !errors.Is(err, bridge.ErrListenerClosed) {
+					s.out.emit(record{Kind: "listener", Name: host, Error: err.Error()}, fmt.Sprintf("the %s ended: %v", where, err))
+				}
+				return
+			}
+			take(p)
+		}
+	}()
+	return result{rec: record{Name: host}, text: "serving " + where}, nil
 }

@@ -29,6 +29,7 @@ var (
 	litPage  = lit("page")
 	litPopup = lit("popup")
 	litTab   = lit("tab")
+	litNat   = lit("native")
 	argSel   = arg{name: "SELECTOR"}
 )
 
@@ -91,10 +92,10 @@ func init() {
 			run:     cmdFrames,
 		},
 		{
-			name: "connect", forms: [][]arg{{litBg, argName, argExt}, {litCs, argTab, argFrame, argName, argExt}, {litPage, argTab, argName, argExt}, {litPopup, argName, argExt}},
-			summary: "runtime.connect from the background, a content script or an extension page",
-			help:    "Opens a port with runtime.connect({name: NAME}) as code in that realm would: from the background (bg), the content script of frame FRAME of tab TAB (cs), the extension page shown in tab TAB (page, see open EXT PATH), or the open action popup (popup, after action). The port gets a number ($port); what arrives on it is printed as it comes.",
-			example: "connect cs $tab 0 port-from-cs\nconnect page $tab from-options",
+			name: "connect", forms: [][]arg{{litBg, argName, argExt}, {litCs, argTab, argFrame, argName, argExt}, {litPage, argTab, argName, argExt}, {litPopup, argName, argExt}, {litNat, {name: "HOST"}, argExt}},
+			summary: "runtime.connect from the background, a content script or an extension page (or connectNative)",
+			help:    "Opens a port with runtime.connect({name: NAME}) as code in that realm would: from the background (bg), the content script of frame FRAME of tab TAB (cs), the extension page shown in tab TAB (page, see open EXT PATH), or the open action popup (popup, after action). With native, the background calls runtime.connectNative(HOST) (the extension needs the nativeMessaging permission, and the host must be registered: -native). The port gets a number ($port); what arrives on it is printed as it comes.",
+			example: "connect cs $tab 0 port-from-cs\nconnect page $tab from-options\nconnect native ping_pong",
 			run:     cmdConnect,
 		},
 		{
@@ -105,10 +106,10 @@ func init() {
 			run:     cmdTconnect,
 		},
 		{
-			name: "listen", forms: [][]arg{{litBg, argExt}, {litCs, argTab, argFrame, argExt}, {litPage, argTab, argExt}, {litPopup, argExt}},
-			summary: "accept the ports that connect to a realm",
-			help:    "Adds runtime.onConnect and onConnectExternal listeners in that realm, as the extension's code would; each port that connects is printed with a new number.",
-			example: "listen bg\nlisten cs $tab 0",
+			name: "listen", forms: [][]arg{{litBg, argExt}, {litCs, argTab, argFrame, argExt}, {litPage, argTab, argExt}, {litPopup, argExt}, {litNat, {name: "HOST"}}},
+			summary: "accept the ports that connect to a realm, or to a native host the shell serves",
+			help:    "Adds runtime.onConnect and onConnectExternal listeners in that realm, as the extension's code would; each port that connects is printed with a new number. With native HOST, the shell is the native messaging host HOST (given as -native HOST, without a program): each runtime.connectNative(HOST) and sendNativeMessage of the extensions is a port (post answers it, disconnect ends the host); connections that came before wait for it.",
+			example: "listen bg\nlisten cs $tab 0\nlisten native ping_pong",
 			run:     cmdListen,
 		},
 		{

@@ -32,6 +32,7 @@ type common struct {
 	timeout  time.Duration
 	verbose  bool
 	json     bool
+	natives  stringList
 }
 
 func (c *common) register(fs *flag.FlagSet) {
@@ -43,6 +44,34 @@ func (c *common) register(fs *flag.FlagSet) {
 	fs.DurationVar(&c.timeout, "timeout", 30*time.Second, "bound for each browser operation (and for the launch)")
 	fs.BoolVar(&c.verbose, "v", false, "print the launch steps even when stderr is not a terminal")
 	fs.BoolVar(&c.json, "json", false, "print one JSON object per event or result (see the README)")
+	fs.Var(&c.natives, "native", "a native messaging host the extensions may reach (repeatable): NAME, served by the shell (listen native NAME), or NAME=PATH, a host program the browser runs (fixture:FILE for an embedded one, e.g. fixture:ping_pong.py)")
+}
+
+// nativeHosts turns the -native flags into driver.NativeHosts, writing the
+// embedded host programs that fixture:FILE names into tmp (made when
+// needed, removed by the launch's cleanup).
+func (c *common) nativeHosts(l *launched) ([]driver.NativeHost, error) {
+	var hosts []driver.NativeHost
+	var tmp string
+	for _, v := range c.natives {
+		name, path, _ := strings.Cut(v, "=")
+		if file, ok := strings.CutPrefix(path, "fixture:"); ok {
+			if tmp == "" {
+				var err error
+				if tmp, err = os.MkdirTemp("", leakcheck.TempPrefix()+"cli-hosts-"); err != nil {
+					return nil, fmt.Errorf("failed to make a folder for the host programs: %w", err)
+				}
+				l.cleanup = append(l.cleanup, func() { os.RemoveAll(tmp) })
+			}
+			p, err := extfixtures.MaterializeHost(file, tmp)
+			if err != nil {
+				return nil, fmt.Errorf("-native %s: %w", v, err)
+			}
+			path = p
+		}
+		hosts = append(hosts, driver.NativeHost{Name: name, Path: path})
+	}
+	return hosts, nil
 }
 
 // launched is a running browser with what the CLI set up around it.
@@ -104,13 +133,19 @@ func (c *common) launch(ctx context.Context, stderr io.Writer) (*launched, error
 			l.url = base + "index.html"
 		}
 	}
+	natives, err := c.nativeHosts(l)
+	if err != nil {
+		l.close()
+		return nil, err
+	}
 	lctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	b, err := driver.Launch(lctx, driver.Options{
-		Browser:    driver.Kind(c.browser),
-		Extensions: dirs,
-		Headful:    c.headful,
-		Logger:     slog.New(l.progress),
+		Browser:     driver.Kind(c.browser),
+		Extensions:  dirs,
+		Headful:     c.headful,
+		Logger:      slog.New(l.progress),
+		NativeHosts: natives,
 	})
 	if err != nil {
 		l.close()

@@ -163,7 +163,7 @@ func TestComplete(t *testing.T) {
 		{"disc", []string{"onnect "}},
 		{"", commandNamesSpaced()},
 		{"t", []string{"abs ", "connect ", "send ", "ype "}},
-		{"connect ", []string{"bg ", "cs ", "page ", "popup "}},
+		{"connect ", []string{"bg ", "cs ", "page ", "popup ", "native "}},
 		{"eval ", []string{"bg ", "cs ", "page ", "popup ", "tab "}},
 		{"connect page ", []string{"12 ", "345 "}},
 		{"connect c", []string{"s "}},
@@ -171,7 +171,7 @@ func TestComplete(t *testing.T) {
 		{"connect cs 3", []string{"45 "}},
 		{"connect cs 12 ", []string{"0 "}}, // no browser to ask: the top frame
 		{"connect cs 12 0 ", nil},          // a NAME is the person's to give
-		{"listen ", []string{"bg ", "cs ", "page ", "popup "}},
+		{"listen ", []string{"bg ", "cs ", "page ", "popup ", "native "}},
 		{"eval bg ", nil},
 		{"click ", []string{"12 ", "345 "}},
 		{"help con", []string{"nect "}},

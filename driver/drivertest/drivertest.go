@@ -126,14 +126,14 @@ type sharedBrowser struct {
 }
 
 // Shared returns the package's browser for opts, launching it on first use.
-// Every test that asks with the same browser and extensions gets the same
-// one; [Main] closes them all. Give each test its own tab ([NewTab]).
+// Every test that asks with the same browser, extensions, flags and native
+// hosts gets the same one; [Main] closes them all. Give each test its own tab ([NewTab]).
 func Shared(t testing.TB, opts driver.Options) *driver.Browser {
 	t.Helper()
 	if opts.Browser == "" {
 		opts.Browser = driver.Chromium
 	}
-	key := fmt.Sprintf("%s|%s|%v|%v|%v", opts.Browser, opts.BinaryPath, opts.Extensions, opts.Args, opts.Headful)
+	key := fmt.Sprintf("%s|%s|%v|%v|%v|%v", opts.Browser, opts.BinaryPath, opts.Extensions, opts.Args, opts.Headful, opts.NativeHosts)
 	shared.Lock()
 	sb := shared.m[key]
 	if sb == nil {

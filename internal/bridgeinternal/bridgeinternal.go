@@ -65,6 +65,16 @@ type Session interface {
 	Shutdown(cause error)
 	// Close ends everything and waits for the session's goroutines.
 	Close() error
+
+	// Wire is the hub's WebSocket address and the launch's token, for the
+	// native-messaging relays.
+	Wire() (url, token string)
+	// ServeNative makes Go the native host name: the relays of that host
+	// are accepted, and their ports wait for NativeHost's listener.
+	ServeNative(name string)
+	// NativeHost returns the *bridge.Listener of a host ServeNative
+	// registered.
+	NativeHost(name string) (any, error)
 }
 
 // Facts is what the driver needs to know of an instrumented extension.

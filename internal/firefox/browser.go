@@ -53,6 +53,12 @@ type BrowserOptions struct {
 	ExtensionDirs []string       // the instrumented copies to install
 	Extensions    []bridgeinternal.Facts
 
+	// NativeManifests, if set, is the folder whose native-messaging-hosts/
+	// Firefox reads host manifests from instead of $HOME/.mozilla's. It is
+	// set in the chrome scope before any extension is installed: Firefox
+	// reads the folder list on its first native lookup.
+	NativeManifests string
+
 	// OnExit is called once if the browser goes away by itself.
 	OnExit func()
 }
@@ -99,6 +105,17 @@ func Open(ctx context.Context, opts BrowserOptions) (*Browser, error) {
 	if _, err := f.chromeCall(ctx, js.FirefoxInstallEval); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("failed to launch Firefox: failed to set up the chrome-scope helpers (--remote-allow-system-access): %w", err)
+	}
+	if opts.NativeManifests != "" {
+		var got string
+		err := f.chromeJSON(ctx, &got, js.FirefoxNativeManifests, opts.NativeManifests)
+		if err == nil && got != opts.NativeManifests {
+			err = fmt.Errorf("Firefox reads them from %q", got)
+		}
+		if err != nil {
+			f.Close()
+			return nil, fmt.Errorf("failed to launch Firefox: failed to point its native manifests at %s: %w", opts.NativeManifests, err)
+		}
 	}
 	for i, e := range opts.Extensions {
 		id, err := proc.InstallExtension(ctx, opts.ExtensionDirs[i])

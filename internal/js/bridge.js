@@ -471,6 +471,9 @@
       if (how === "tabs.sendMessage") {
         if (typeof args[0] === "number" && args[0] % 1 === 0) ev.tab = args[0];
         ev.d = args[1];
+      } else if (how === "runtime.sendNativeMessage") { // (application, message, …)
+        ev.target = hostName(args[0]);
+        ev.d = args[1];
       } else if (n >= 2 && (typeof args[0] === "string" || args[0] === null || args[0] === undefined)) {
         if (typeof args[0] === "string") ev.target = args[0]; // runtime.sendMessage(extensionId, message, …)
         ev.d = args[1];
@@ -574,7 +577,8 @@
   }
 
   // track gives a port its mirror id (once) and reports every event on it.
-  // extra: {target, tab, go} for the open frame.
+  // extra: {target, tab, go, name} for the open frame (name: a native
+  // port's host, where port.name is "").
   function track(port, how, extra) {
     let rec = weakMapGet(mirrors, port);
     if (rec) return rec;
@@ -594,6 +598,7 @@
       // A tab id, only if it is one: Go reads it as an integer.
       if (typeof extra.tab === "number" && extra.tab % 1 === 0) ev.tab = extra.tab;
       if (extra.go) ev.go = true;
+      if (typeof extra.name === "string") ev.name = extra.name;
     }
     rec.go = !!(extra && extra.go); // Go holds this end: its events are urgent
     send(ev, rec.go);
@@ -654,6 +659,7 @@
       const fn = rt.sendMessage;
       defineValue(rt, "sendMessage", function () { return sendWatched(fn, rt, arguments, "runtime.sendMessage"); });
     }
+    if (rt) wrapNative(rt);
     const tabs = ns.tabs;
     if (tabs && typeof tabs.sendMessage === "function") {
       const fn = tabs.sendMessage;
@@ -669,6 +675,36 @@
       });
     }
   }
+  // ---- native messaging ---------------------------------------------------
+  // wrapNative reports the realm's native ports and one-off native messages.
+  // runtime.connectNative and sendNativeMessage exist only with the
+  // nativeMessaging permission (and not in Chromium's content scripts);
+  // where they are missing nothing is added. A connectNative the browser
+  // refuses (it throws) is reported as nothing: no port left the realm; a
+  // sendNativeMessage is reported as the one-off messages are (above), a
+  // throw as its failed response. A native port's name is the host's name
+  // even where the browser's port.name is "" (Chromium).
+  function hostName(app) {
+    if (typeof app === "string") return app;
+    if (app !== null && typeof app === "object" && typeof app.application === "string") return app.application;
+    return str(app);
+  }
+  function wrapNative(rt) {
+    const cn = rt.connectNative;
+    if (typeof cn === "function") {
+      if (!real.connectNative) real.connectNative = (args) => apply(cn, rt, args);
+      defineValue(rt, "connectNative", function () {
+        const port = apply(cn, rt, arguments);
+        try { track(port, "runtime.connectNative", { __proto__: null, name: hostName(arguments[0]) }); } catch (e) { /* never break the extension */ }
+        return port;
+      });
+    }
+    const snm = rt.sendNativeMessage;
+    if (typeof snm === "function") {
+      defineValue(rt, "sendNativeMessage", function () { return sendWatched(snm, rt, arguments, "runtime.sendNativeMessage"); });
+    }
+  }
+
   // Keep the real addListener functions for the Go listeners before wrapping.
   const evAdd = { __proto__: null };
   const evNames = ["onConnect", "onConnectExternal", "onMessage", "onMessageExternal"];
@@ -843,6 +879,12 @@
         if (own(a, "tls")) info.includeTlsChannelId = true;
         const port = ext ? real.connect([ext, info]) : real.connect([info]);
         done(track(port, "runtime.connect", ext ? { __proto__: null, target: ext, go: true } : { __proto__: null, go: true }).id);
+        return;
+      }
+      case "cnative": {
+        if (!real.connectNative) throw new ErrorCtor("runtime.connectNative is not available in this realm (it needs the nativeMessaging permission, and Chromium has none in content scripts)");
+        const host = own(a, "host");
+        done(track(real.connectNative([host]), "runtime.connectNative", { __proto__: null, name: host, go: true }).id);
         return;
       }
       case "tconnect": {

@@ -49,6 +49,8 @@ var (
 	FirefoxEval string
 	//go:embed firefox/open-page.js
 	FirefoxOpenPage string
+	//go:embed firefox/native-manifests.js
+	FirefoxNativeManifests string
 )
 
 // RealmID is an expression whose value is the id of the bridge realm of the
