@@ -53,7 +53,7 @@ const url = `http://127.0.0.1:${server.address().port}/index.html`;
 // A copy of the benchmark extension, as a user would have it on disk.
 const ext = opt("ext", "") || (() => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "extbridge-peer-ext-"));
-  fs.cpSync(path.join(here, "../benchext"), dir, { recursive: true });
+  fs.cpSync(path.join(here, "../internal/benchkit/benchext"), dir, { recursive: true });
   return dir;
 })();
 
