@@ -302,13 +302,7 @@ func BenchmarkMemory(b *testing.B) {
 			cs := e.contentScript(b, kind)
 			e.ports(b, kind, 1) // the event history and the wire are warm
 			ctx := ctxFor(b)
-			live := func() uint64 {
-				runtime.GC()
-				runtime.GC()
-				var st runtime.MemStats
-				runtime.ReadMemStats(&st)
-				return st.HeapAlloc
-			}
+			live := liveHeap
 			var per []float64
 			b.ResetTimer()
 			for range b.N {

@@ -31,13 +31,7 @@ func BenchmarkWatchMemory(b *testing.B) {
 			cs := e.contentScript(b, kind)
 			ext := e.browser(b, kind).Extensions()[0]
 			ctx := ctxFor(b)
-			live := func() uint64 {
-				runtime.GC()
-				runtime.GC()
-				var st runtime.MemStats
-				runtime.ReadMemStats(&st)
-				return st.HeapAlloc
-			}
+			live := liveHeap
 			// heap reads the heap without collecting first (a collection
 			// pauses the reader long enough for the watch to fall behind).
 			heap := func() uint64 {
@@ -104,4 +98,13 @@ func BenchmarkWatchMemory(b *testing.B) {
 			b.ReportMetric(benchkit.Median(after), "after-MiB")
 		})
 	}
+}
+
+// liveHeap is the Go heap in use after a full collection.
+func liveHeap() uint64 {
+	runtime.GC()
+	runtime.GC()
+	var st runtime.MemStats
+	runtime.ReadMemStats(&st)
+	return st.HeapAlloc
 }

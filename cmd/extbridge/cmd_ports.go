@@ -154,25 +154,11 @@ func cmdListen(ctx context.Context, s *shell, c *call) (result, error) {
 	s.mu.Lock()
 	s.listeners = append(s.listeners, le)
 	s.mu.Unlock()
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		for {
-			p, err := l.Accept(s.ctx)
-			if err != nil {
-				s.mu.Lock()
-				s.listeners = slices.DeleteFunc(s.listeners, func(x *listenEntry) bool { return x == le })
-				s.mu.Unlock()
-				if s.ctx.Err() == nil && !errors.Is(err, bridge.ErrListenerClosed) {
-					rec := realmRecord(ext, c)
-					rec.Kind, rec.Error = "listener", err.Error()
-					s.out.emit(rec, fmt.Sprintf("the listener in %s ended: %v", where, err))
-				}
-				return
-			}
-			s.addPort(p, ext, string(p.How()), true, record{})
-		}
-	}()
+	s.serve(le, func(p *bridge.Port) { s.addPort(p, ext, string(p.How()), true, record{}) }, func(err error) {
+		rec := realmRecord(ext, c)
+		rec.Kind, rec.Error = "listener", err.Error()
+		s.out.emit(rec, fmt.Sprintf("the listener in %s ended: %v", where, err))
+	})
 	return result{rec: realmRecord(ext, c), text: "listening in " + where}, nil
 }
 
@@ -350,22 +336,30 @@ func cmdListenNative(s *shell, c *call) (result, error) {
 		}
 		take(p)
 	}
+	s.serve(le, take, func(err error) {
+		s.out.emit(record{Kind: "listener", Name: host, Error: err.Error()}, fmt.Sprintf("the %s ended: %v", where, err))
+	})
+	return result{rec: record{Name: host}, text: "serving " + where}, nil
+}
+
+// serve hands each port le's listener accepts to take, until the listener
+// ends; ended hears why, unless the shell or its user closed it.
+func (s *shell) serve(le *listenEntry, take func(*bridge.Port), ended func(error)) {
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
 		for {
-			p, err := l.Accept(s.ctx)
+			p, err := le.l.Accept(s.ctx)
 			if err != nil {
 				s.mu.Lock()
 				s.listeners = slices.DeleteFunc(s.listeners, func(x *listenEntry) bool { return x == le })
 				s.mu.Unlock()
 				if s.ctx.Err() == nil && !errors.Is(err, bridge.ErrListenerClosed) {
-					s.out.emit(record{Kind: "listener", Name: host, Error: err.Error()}, fmt.Sprintf("the %s ended: %v", where, err))
+					ended(err)
 				}
 				return
 			}
 			take(p)
 		}
 	}()
-	return result{rec: record{Name: host}, text: "serving " + where}, nil
 }

@@ -171,13 +171,7 @@ func NewTab(t testing.TB, b *driver.Browser, url string) *driver.Tab {
 	if err != nil {
 		t.Fatalf("drivertest: %v", err)
 	}
-	t.Cleanup(func() {
-		// The test's own context has ended by now.
-		ctx, cancel := context.WithTimeout(context.Background(), Timeout)
-		defer cancel()
-		_ = tab.Close(ctx)
-	})
-	Diagnose(t, b, tab) // its cleanup runs first: screenshots before the tab closes
+	closeWithTest(t, b, tab)
 	return tab
 }
 
@@ -187,4 +181,16 @@ func Context(t testing.TB) context.Context {
 	ctx, cancel := context.WithTimeout(t.Context(), Timeout)
 	t.Cleanup(cancel)
 	return ctx
+}
+
+// closeWithTest closes tab when the test ends, after its diagnostics (see
+// Diagnose) took the tab's screenshot.
+func closeWithTest(t testing.TB, b *driver.Browser, tab *driver.Tab) {
+	t.Cleanup(func() {
+		// The test's own context has ended by now.
+		ctx, cancel := context.WithTimeout(context.Background(), Timeout)
+		defer cancel()
+		_ = tab.Close(ctx)
+	})
+	Diagnose(t, b, tab) // its cleanup runs first: screenshots before the tab closes
 }

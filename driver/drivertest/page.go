@@ -42,12 +42,7 @@ func OpenPage(t testing.TB, b *driver.Browser, e *bridge.Extension, path string)
 	if err != nil {
 		t.Fatalf("drivertest: %v", err)
 	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), Timeout)
-		defer cancel()
-		_ = tab.Close(ctx)
-	})
-	Diagnose(t, b, tab)
+	closeWithTest(t, b, tab)
 	page, err := e.Page(ctx, tab.ID())
 	if err != nil {
 		t.Fatalf("drivertest: %v", err)

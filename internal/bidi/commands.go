@@ -38,37 +38,6 @@ func (c *Conn) SessionNew(ctx context.Context, p SessionNewParams) (SessionNewRe
 	return Call[SessionNewResult](ctx, c, "session.new", p)
 }
 
-// SessionEnd ends the session (session.end); the browser keeps running.
-func (c *Conn) SessionEnd(ctx context.Context) error {
-	_, err := Call[struct{}](ctx, c, "session.end", nil)
-	return err
-}
-
-// SubscribeParams are the parameters of session.subscribe.
-type SubscribeParams struct {
-	// Events are event names or module names, such as "log.entryAdded" or
-	// "browsingContext".
-	Events []string `json:"events"`
-	// Contexts limits the subscription to these top-level browsing contexts.
-	Contexts []string `json:"contexts,omitempty"`
-}
-
-// SessionSubscribe subscribes the session to events (session.subscribe) and
-// returns the subscription id, which is empty on browsers that do not report
-// one. Call [Conn.Listen] first so no event is missed.
-func (c *Conn) SessionSubscribe(ctx context.Context, p SubscribeParams) (string, error) {
-	r, err := Call[struct {
-		Subscription string `json:"subscription"`
-	}](ctx, c, "session.subscribe", p)
-	return r.Subscription, err
-}
-
-// SessionUnsubscribe removes subscriptions by id (session.unsubscribe).
-func (c *Conn) SessionUnsubscribe(ctx context.Context, subscriptions ...string) error {
-	_, err := Call[struct{}](ctx, c, "session.unsubscribe", map[string]any{"subscriptions": subscriptions})
-	return err
-}
-
 // BrowserClose asks the browser to close all its windows and exit
 // (browser.close). The connection drops soon after.
 func (c *Conn) BrowserClose(ctx context.Context) error {
@@ -90,13 +59,6 @@ func (c *Conn) WebExtensionInstall(ctx context.Context, dir string) (string, err
 		return "", err
 	}
 	return r.Extension, nil
-}
-
-// WebExtensionUninstall uninstalls the extension with the id
-// (webExtension.uninstall).
-func (c *Conn) WebExtensionUninstall(ctx context.Context, id string) error {
-	_, err := Call[struct{}](ctx, c, "webExtension.uninstall", map[string]any{"extension": id})
-	return err
 }
 
 // CreateParams are the parameters of browsingContext.create.
@@ -168,8 +130,7 @@ func (c *Conn) BrowsingContextClose(ctx context.Context, context string) error {
 	return err
 }
 
-// ContextInfo describes a browsing context, as getTree returns it and as the
-// browsingContext.contextCreated event carries it.
+// ContextInfo describes a browsing context, as getTree returns it.
 type ContextInfo struct {
 	// Context is the browsing context id.
 	Context string `json:"context"`
@@ -203,19 +164,6 @@ func (c *Conn) BrowsingContextGetTree(ctx context.Context, p GetTreeParams) ([]C
 		Contexts []ContextInfo `json:"contexts"`
 	}](ctx, c, "browsingContext.getTree", p)
 	return r.Contexts, err
-}
-
-// NavigationInfo is the payload of browsingContext.load,
-// browsingContext.domContentLoaded and the other navigation events.
-type NavigationInfo struct {
-	// Context is the browsing context.
-	Context string `json:"context"`
-	// Navigation identifies the navigation.
-	Navigation string `json:"navigation"`
-	// Timestamp is in milliseconds since the epoch.
-	Timestamp float64 `json:"timestamp"`
-	// URL is the document URL.
-	URL string `json:"url"`
 }
 
 // ScreenshotParams are the parameters of browsingContext.captureScreenshot.
@@ -355,31 +303,4 @@ func (c *Conn) ScriptCallFunction(ctx context.Context, p CallFunctionParams) (Re
 		return RemoteValue{}, err
 	}
 	return r.value()
-}
-
-// RealmInfo describes a JavaScript realm.
-type RealmInfo struct {
-	// Realm is the realm id.
-	Realm string `json:"realm"`
-	// Origin is the realm's origin.
-	Origin string `json:"origin"`
-	// Type is "window", "dedicated-worker", "service-worker" and so on.
-	Type string `json:"type"`
-	// Context is the browsing context of a window realm.
-	Context string `json:"context,omitempty"`
-	// Sandbox is the sandbox name of a window realm, if any.
-	Sandbox string `json:"sandbox,omitempty"`
-}
-
-// ScriptGetRealms lists realms (script.getRealms), optionally only those of
-// one browsing context.
-func (c *Conn) ScriptGetRealms(ctx context.Context, context string) ([]RealmInfo, error) {
-	p := map[string]any{}
-	if context != "" {
-		p["context"] = context
-	}
-	r, err := Call[struct {
-		Realms []RealmInfo `json:"realms"`
-	}](ctx, c, "script.getRealms", p)
-	return r.Realms, err
 }

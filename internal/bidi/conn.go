@@ -3,12 +3,12 @@
 // The entry points are [Dial], which connects to a BiDi endpoint such as
 // ws://127.0.0.1:PORT/session, the generic [Call] for any command, the typed
 // command methods on [Conn] (for example [Conn.SessionNew],
-// [Conn.WebExtensionInstall], [Conn.ScriptEvaluate]), and [Conn.Listen] for
-// events, which are pulled with [Listener.Next].
+// [Conn.WebExtensionInstall], [Conn.ScriptEvaluate]). extbridge needs no
+// BiDi event, so the client has no subscription API.
 //
 // One goroutine reads the connection and one writes it. No user code runs on
-// either: results are handed to the waiting call and events are appended to
-// unbounded per-listener queues, so a slow consumer never stalls the wire.
+// either: results are handed to the waiting call, so a slow caller never
+// stalls the wire.
 package bidi
 
 import (
@@ -20,12 +20,10 @@ import (
 	"sync"
 
 	"github.com/coder/websocket"
-
-	"github.com/extbridge/extbridge/internal/queue"
 )
 
-// ErrClosed is wrapped by every error that a call, a write or
-// [Listener.Next] returns once the connection is gone.
+// ErrClosed is wrapped by every error that a call returns once the
+// connection is gone.
 var ErrClosed = errors.New("bidi connection is gone")
 
 // Error is an error that the remote end reported for a command.
@@ -64,11 +62,10 @@ type Conn struct {
 	done   chan struct{} // closed when the read loop ended
 	wg     sync.WaitGroup
 
-	mu        sync.Mutex
-	nextID    int64
-	pending   map[int64]chan response
-	listeners map[*Listener]struct{}
-	err       error // why the connection ended; set before done closes
+	mu      sync.Mutex
+	nextID  int64
+	pending map[int64]chan response
+	err     error // why the connection ended; set before done closes
 
 	closeOnce sync.Once
 }
@@ -113,13 +110,12 @@ func Dial(ctx context.Context, wsURL string) (*Conn, error) {
 func newConn(ws *websocket.Conn) *Conn {
 	life, cancel := context.WithCancel(context.Background())
 	c := &Conn{
-		ws:        ws,
-		life:      life,
-		cancel:    cancel,
-		writes:    make(chan []byte),
-		done:      make(chan struct{}),
-		pending:   make(map[int64]chan response),
-		listeners: make(map[*Listener]struct{}),
+		ws:      ws,
+		life:    life,
+		cancel:  cancel,
+		writes:  make(chan []byte),
+		done:    make(chan struct{}),
+		pending: make(map[int64]chan response),
 	}
 	c.wg.Add(2)
 	go c.readLoop()
@@ -165,15 +161,10 @@ func (c *Conn) finish(err error) {
 	c.err = err
 	pending := c.pending
 	c.pending = make(map[int64]chan response)
-	listeners := c.listeners
-	c.listeners = make(map[*Listener]struct{})
 	close(c.done)
 	c.mu.Unlock()
 	for _, ch := range pending {
 		ch <- response{err: err}
-	}
-	for l := range listeners {
-		l.end(err)
 	}
 }
 
@@ -193,7 +184,7 @@ func (c *Conn) readLoop() {
 		}
 		switch {
 		case m.Type == "event":
-			c.dispatch(Event{Method: m.Method, Params: m.Params})
+			// extbridge subscribes to no event; a stray one has no reader.
 		case m.ID != nil:
 			c.mu.Lock()
 			ch, ok := c.pending[*m.ID]
@@ -292,89 +283,4 @@ func (c *Conn) call(ctx context.Context, method string, params any) (json.RawMes
 		forget()
 		return nil, ctx.Err()
 	}
-}
-
-// Event is one event that the remote end sent.
-type Event struct {
-	// Method is the event name, such as "browsingContext.load".
-	Method string
-	// Params is the raw "params" object of the event.
-	Params json.RawMessage
-}
-
-// Decode decodes the event parameters into v.
-func (e Event) Decode(v any) error {
-	if err := json.Unmarshal(e.Params, v); err != nil {
-		return fmt.Errorf("failed to decode %s: %w", e.Method, err)
-	}
-	return nil
-}
-
-// Listener is a local, unbounded queue of the events that match its filter.
-// It only sees events that the session is subscribed to; see
-// [Conn.SessionSubscribe]. Its methods are safe for concurrent use.
-type Listener struct {
-	c       *Conn
-	filters []string
-	events  *queue.Queue[Event]
-}
-
-// errListenerClosed ends a listener closed by its owner.
-var errListenerClosed = errors.New("bidi listener closed")
-
-// Listen starts queueing the events whose method equals one of events or whose
-// module is one of events (for example "browsingContext" matches
-// "browsingContext.load"). No events means every event. Events that arrive
-// before Listen are not seen, so call it before the command that causes them.
-func (c *Conn) Listen(events ...string) *Listener {
-	l := &Listener{c: c, filters: events, events: queue.New[Event](0)}
-	c.mu.Lock()
-	if c.err != nil {
-		l.events.Close(c.err)
-	} else {
-		c.listeners[l] = struct{}{}
-	}
-	c.mu.Unlock()
-	return l
-}
-
-func (l *Listener) match(method string) bool {
-	if len(l.filters) == 0 {
-		return true
-	}
-	for _, f := range l.filters {
-		if method == f || (len(method) > len(f) && method[len(f)] == '.' && method[:len(f)] == f) {
-			return true
-		}
-	}
-	return false
-}
-
-func (c *Conn) dispatch(e Event) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for l := range c.listeners {
-		if l.match(e.Method) {
-			l.events.Push(e)
-		}
-	}
-}
-
-func (l *Listener) end(err error) { l.events.Close(err) }
-
-// Next returns the oldest queued event, waiting for one until ctx ends. Once
-// the queue is empty after the listener or the connection ended, it returns
-// the reason, an error that wraps [ErrClosed] for a lost connection.
-func (l *Listener) Next(ctx context.Context) (Event, error) {
-	return l.events.Pop(ctx)
-}
-
-// Close stops queueing events and drops the queued ones; [Listener.Next]
-// then returns an error. It is idempotent.
-func (l *Listener) Close() {
-	l.c.mu.Lock()
-	delete(l.c.listeners, l)
-	l.c.mu.Unlock()
-	l.events.Close(errListenerClosed)
-	l.events.Drain()
 }

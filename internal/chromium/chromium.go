@@ -24,10 +24,24 @@ import (
 	"github.com/extbridge/extbridge/internal/bridgeinternal"
 )
 
+// disabledFeatures are the features every launch turns off: they reach the
+// network by themselves (translation, media routing, optimisation hints,
+// network time, the CT component) or stand in extbridge's way.
+const disabledFeatures = "Translate,DisableLoadExtensionCommandLineSwitch,MediaRouter,OptimizationHints,NetworkTimeServiceQuerying,CertificateTransparencyComponentUpdater"
+
 // Flags are the flags every launch gets: quiet on a closed network, no
 // first-run UI, no sandbox (extbridge may run as root), and extensions
 // enabled (chromedp's defaults disable them). The benchmarks' floor starts
 // its bare browser with the same flags.
+//
+// A test browser makes no request the test did not ask for (e2e
+// TestHermeticBrowser counts them through a proxy). Beyond the
+// background-networking flags, that takes: no network time queries
+// (clients2.google.com/time), a component updater whose update server is
+// data:, (on-demand components such as the optimisation guide's model
+// manifest asked update.googleapis.com), and the Google accounts origin
+// (GAIA) on a closed loopback port, as nothing turns off the account
+// list Chromium asks accounts.google.com for at start-up.
 func Flags() []chromedp.ExecAllocatorOption {
 	return []chromedp.ExecAllocatorOption{
 		chromedp.NoFirstRun,
@@ -48,7 +62,9 @@ func Flags() []chromedp.ExecAllocatorOption {
 		chromedp.Flag("disable-popup-blocking", true),
 		chromedp.Flag("disable-prompt-on-repost", true),
 		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-features", "Translate,DisableLoadExtensionCommandLineSwitch,MediaRouter,OptimizationHints"),
+		chromedp.Flag("disable-features", disabledFeatures),
+		chromedp.Flag("component-updater", "url-source=data:,"),
+		chromedp.Flag("gaia-url", "http://127.0.0.1:9/"),
 		chromedp.Flag("metrics-recording-only", true),
 		chromedp.Flag("safebrowsing-disable-auto-update", true),
 		chromedp.Flag("password-store", "basic"),
@@ -106,9 +122,13 @@ func Launch(ctx context.Context, opts Options) (*Browser, error) {
 	}
 	for _, a := range opts.Args {
 		name, value, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
-		if hasValue {
+		switch {
+		case name == "disable-features" && hasValue:
+			// Chromium reads one --disable-features: the user's join extbridge's.
+			aopts = append(aopts, chromedp.Flag(name, disabledFeatures+","+value))
+		case hasValue:
 			aopts = append(aopts, chromedp.Flag(name, value))
-		} else {
+		default:
 			aopts = append(aopts, chromedp.Flag(name, true))
 		}
 	}

@@ -115,6 +115,11 @@ func Launch(ctx context.Context, opts Options) (_ *Process, err error) {
 	cmd.Env = append(os.Environ(),
 		"MOZ_CRASHREPORTER_DISABLE=1",
 		"MOZ_CRASHREPORTER_SHUTDOWN=0",
+		// A release build (ESR) ignores the services.settings.server pref
+		// that points remote settings at the remote agent's dummy server,
+		// and polls firefox.settings.services.mozilla.com, unless this is
+		// set (services-settings/Utils.sys.mjs, allowServerURL).
+		"MOZ_REMOTE_SETTINGS_DEVTOOLS=1",
 	)
 	cmd.Env = append(cmd.Env, opts.Env...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}

@@ -284,9 +284,6 @@ func TestExtension(t *testing.T) {
 	if err := c.BrowsingContextClose(ctx, tab); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.WebExtensionUninstall(ctx, id); err != nil {
-		t.Fatal(err)
-	}
 }
 
 func TestInstallServiceWorkerOnly(t *testing.T) {
