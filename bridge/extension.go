@@ -342,8 +342,17 @@ func (e *Extension) Background(ctx context.Context) (*Context, error) {
 // the bridge is injected there first. An unknown tab or frame is an error.
 func (e *Extension) ContentScript(ctx context.Context, tabID, frameID int) (*Context, error) {
 	var id string
-	if err := e.backgroundCall(ctx, hub.LocateRealm{Tab: tabID, Frame: frameID}, &id); err != nil {
-		return nil, fmt.Errorf("failed to reach the content script in tab %d frame %d: %w", tabID, frameID, err)
+	if frameID == 0 {
+		// The top frame's world, straight from the browser where the
+		// driver can (Chromium: its isolated worlds over CDP).
+		if loc, ok := e.s.getBrowser().(bridgeinternal.ContentLocator); ok {
+			id, _ = loc.LocateContent(ctx, e.driverExt(), tabID)
+		}
+	}
+	if id == "" {
+		if err := e.backgroundCall(ctx, hub.LocateRealm{Tab: tabID, Frame: frameID}, &id); err != nil {
+			return nil, fmt.Errorf("failed to reach the content script in tab %d frame %d: %w", tabID, frameID, err)
+		}
 	}
 	rc, err := e.waitRealm(ctx, fmt.Sprintf("the content script in tab %d frame %d", tabID, frameID), func() *realmConn { return e.content[id] })
 	if err != nil {

@@ -39,6 +39,15 @@ type Browser interface {
 	Exited() bool
 }
 
+// ContentLocator is what a driver may do beside Browser: find the bridge
+// realm of an extension's content-script world in the top frame of a tab
+// through the browser's own protocol, without asking the background. It
+// returns "" where it finds none (the caller then asks the background,
+// which also injects the bridge into a page that predates it).
+type ContentLocator interface {
+	LocateContent(ctx context.Context, ext Extension, tabID int) (realmID string, err error)
+}
+
 // Extension names an extension of the launch for the driver.
 type Extension struct {
 	Index int    // in the order of driver.Options.Extensions

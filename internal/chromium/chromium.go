@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -16,8 +17,6 @@ import (
 	cdpbrowser "github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/cdp"
 	cdpext "github.com/chromedp/cdproto/extensions"
-	cdplog "github.com/chromedp/cdproto/log"
-	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
 
@@ -94,18 +93,27 @@ type Options struct {
 }
 
 // Browser is a running Chromium.
+//
+// chromedp starts it and keeps the browser-level connection; tabs, service
+// workers and extension pages are driven through the mux's own sessions
+// (mux.go), one attach each.
 type Browser struct {
 	opts        Options
 	allocCancel context.CancelFunc
 	browserCtx  context.Context
 	cancel      context.CancelFunc
+	mux         *mux
 	lost        <-chan struct{}
 	stop        chan struct{}
 	watcher     sync.WaitGroup
 
+	swOnce sync.Once // ServiceWorker.enable, once
+	swErr  error
+
 	mu       sync.Mutex
-	sessions map[target.ID]*session // attached for Eval
-	tabMu    sync.Mutex             // NewTab: one tab created at a time
+	tabs     map[int]*Tab              // the tabs Go opened, by tabs.Tab id
+	sessions map[target.ID]*session    // attached for Eval to targets Go did not open
+	workers  map[string]*workerSession // by extension id
 }
 
 // Launch starts Chromium and loads the extensions.
@@ -137,6 +145,9 @@ func Launch(ctx context.Context, opts Options) (*Browser, error) {
 		out = io.Discard
 	}
 	aopts = append(aopts, chromedp.CombinedOutput(out))
+	m := newMux()
+	var installErr error
+	aopts = append(aopts, chromedp.ModifyCmdFunc(func(cmd *exec.Cmd) { installErr = m.install(cmd) }))
 
 	allocCtx, allocCancel := chromedp.NewExecAllocator(context.Background(), aopts...)
 	browserCtx, cancel := chromedp.NewContext(allocCtx)
@@ -145,13 +156,20 @@ func Launch(ctx context.Context, opts Options) (*Browser, error) {
 		allocCancel: allocCancel,
 		browserCtx:  browserCtx,
 		cancel:      cancel,
+		mux:         m,
 		stop:        make(chan struct{}),
+		tabs:        make(map[int]*Tab),
 		sessions:    make(map[target.ID]*session),
+		workers:     make(map[string]*workerSession),
 	}
 	started := make(chan error, 1)
 	go func() { started <- chromedp.Do(browserCtx) }()
 	select {
 	case err := <-started:
+		m.started()
+		if err == nil && installErr != nil {
+			err = installErr
+		}
 		if err != nil {
 			b.Close()
 			return nil, fmt.Errorf("failed to start Chromium (%s): %w", opts.Binary, err)
@@ -160,6 +178,12 @@ func Launch(ctx context.Context, opts Options) (*Browser, error) {
 		b.Close()
 		<-started
 		return nil, fmt.Errorf("failed to start Chromium: %w", ctx.Err())
+	}
+	// The tabs' closes wait for Target.targetDestroyed on the browser's own
+	// session; chromedp asks for the same, this does not rely on it.
+	if _, err := browserCall(ctx, m, target.SetDiscoverTargets, target.SetDiscoverTargetsParams{Discover: true}); err != nil {
+		b.Close()
+		return nil, fmt.Errorf("failed to start Chromium: %w", err)
 	}
 	b.lost = chromedp.FromContext(browserCtx).Browser.LostConnection
 	b.watcher.Add(1)
@@ -214,18 +238,12 @@ func (b *Browser) Close() error {
 	default:
 	}
 	close(b.stop)
-	b.mu.Lock()
-	sessions := b.sessions
-	b.sessions = map[target.ID]*session{}
-	b.mu.Unlock()
-	for _, s := range sessions {
-		s.cancel()
-	}
 	tctx, tcancel := context.WithTimeout(b.browserCtx, 10*time.Second)
 	_ = chromedp.Cancel(tctx)
 	tcancel()
 	b.cancel()
 	b.allocCancel() // kills what is left and waits for the process
+	b.mux.close()
 	b.watcher.Wait()
 	return nil
 }
@@ -248,37 +266,6 @@ func (b *Browser) Exited() bool {
 	defer cancel()
 	_, err := chromedp.CallBrowser(ctx, cdpbrowser.GetVersion, cdp.Empty{})
 	return err != nil
-}
-
-// start runs the first chromedp action on tabCtx, which creates or attaches
-// its target. chromedp ties the target's lifetime to the context of that
-// first run, so it must be tabCtx itself; ctx only bounds the wait, and
-// cancels tabCtx if it ends first.
-func start(tabCtx context.Context, cancel context.CancelFunc, ctx context.Context) error {
-	done := make(chan error, 1)
-	go func() { done <- chromedp.Do(tabCtx) }()
-	select {
-	case err := <-done:
-		return err
-	case <-ctx.Done():
-		cancel()
-		<-done
-		return ctx.Err()
-	}
-}
-
-// quiet turns off the network events chromedp enables on every target it
-// attaches: extbridge uses none, and with them on, every frame the bridge
-// sends from a page also becomes a DevTools event that the browser encodes
-// and Go decodes. A worker target has no Network domain; the error is moot.
-//
-// This matters beyond speed: chromedp queues a target's events, and a flood
-// of them (a load test sends hundreds of thousands of frames) can stall the
-// whole CDP connection, after which no tab opens and no worker wakes. The
-// Log domain repeats the console, which the bridge already reports.
-func quiet(ctx context.Context) {
-	_, _ = chromedp.Call(ctx, network.Disable, cdp.Empty{})
-	_, _ = chromedp.Call(ctx, cdplog.Disable, cdp.Empty{})
 }
 
 // withDeadline returns a child of the chromedp context parent that also ends

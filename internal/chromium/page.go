@@ -9,7 +9,6 @@ import (
 	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
-	"github.com/chromedp/chromedp"
 
 	"github.com/extbridge/extbridge/internal/js"
 )
@@ -17,13 +16,12 @@ import (
 // Eval evaluates code in the page's own main world, awaiting a promise,
 // and returns its value as JSON.
 func (t *Tab) Eval(ctx context.Context, code string) (json.RawMessage, error) {
-	s := &session{ctx: t.ctx}
-	return s.eval(ctx, 0, code)
+	return evalIn(ctx, t.s, "", code)
 }
 
 // Navigate loads url in the tab and returns once it has loaded.
 func (t *Tab) Navigate(ctx context.Context, url string) error {
-	return chromedp.Do(withDeadline(t.ctx, ctx), chromedp.Navigate(url))
+	return t.waitLoaded(ctx, url, &page.NavigateParams{URL: url})
 }
 
 // hitPoint is where a click or key press goes: the centre of an element, in
@@ -37,16 +35,15 @@ type hitPoint struct {
 // to, in an isolated world of the page so that the page's scripts cannot
 // change what it sees.
 func (t *Tab) locate(ctx context.Context, selector string, focus bool) (hitPoint, error) {
-	cctx := withDeadline(t.ctx, ctx)
-	frame := cdp.FrameID(chromedp.FromContext(t.ctx).Target.TargetID) // a page's main frame has its target's id
-	world, err := chromedp.Call(cctx, page.CreateIsolatedWorld, page.CreateIsolatedWorldParams{FrameID: frame, WorldName: "extbridge-input"})
+	frame := cdp.FrameID(t.target) // a page's main frame has its target's id
+	world, err := call(ctx, t.s, page.CreateIsolatedWorld, page.CreateIsolatedWorldParams{FrameID: frame, WorldName: "extbridge-input"})
 	if err != nil {
 		return hitPoint{}, fmt.Errorf("failed to reach the page: %w", err)
 	}
 	sel, _ := json.Marshal(selector)
 	foc, _ := json.Marshal(focus)
 	yes := true
-	res, err := chromedp.Call(cctx, runtime.CallFunctionOn, runtime.CallFunctionOnParams{
+	res, err := call(ctx, t.s, runtime.CallFunctionOn, runtime.CallFunctionOnParams{
 		FunctionDeclaration: js.PageLocate,
 		ExecutionContextID:  world.ExecutionContextID,
 		Arguments:           []*runtime.CallArgument{{Value: sel}, {Value: foc}},
@@ -75,13 +72,12 @@ func (t *Tab) Click(ctx context.Context, selector string) error {
 	if err != nil {
 		return err
 	}
-	cctx := withDeadline(t.ctx, ctx)
 	for _, p := range []input.DispatchMouseEventParams{
 		{Type: input.DispatchMouseEventTypeMouseMoved, X: tg.X, Y: tg.Y},
 		{Type: input.DispatchMouseEventTypeMousePressed, X: tg.X, Y: tg.Y, Button: input.MouseButtonLeft, Buttons: 1, ClickCount: 1},
 		{Type: input.DispatchMouseEventTypeMouseReleased, X: tg.X, Y: tg.Y, Button: input.MouseButtonLeft, ClickCount: 1},
 	} {
-		if _, err := chromedp.Call(cctx, input.DispatchMouseEvent, p); err != nil {
+		if _, err := call(ctx, t.s, input.DispatchMouseEvent, p); err != nil {
 			return err
 		}
 	}
@@ -94,11 +90,10 @@ func (t *Tab) Type(ctx context.Context, selector, text string) error {
 	if _, err := t.locate(ctx, selector, true); err != nil {
 		return err
 	}
-	cctx := withDeadline(t.ctx, ctx)
 	for _, r := range text {
 		down, up := keyEvents(r)
 		for _, p := range []input.DispatchKeyEventParams{down, up} {
-			if _, err := chromedp.Call(cctx, input.DispatchKeyEvent, p); err != nil {
+			if _, err := call(ctx, t.s, input.DispatchKeyEvent, p); err != nil {
 				return err
 			}
 		}
