@@ -26,7 +26,9 @@ const controlWarm = 2
 //   - close-ms: Tab.Close of that tab;
 //   - typical-ms: a typical test, timed as a whole: NewTab, Background and
 //     an Eval there, ContentScript and an Eval there, Connect to the
-//     background and one round trip, Disconnect, Close;
+//     background and one round trip, Disconnect, Close; typical-STEP-ms
+//     are the medians of its steps (newtab, evalbg, evalcs, connect,
+//     roundtrip, close);
 //   - stop-ms and wake-ms: StopBackground (returns once the worker's bridge
 //     is gone), then Background (wakes it; returns once its bridge is
 //     connected) and an Eval there.
@@ -76,7 +78,11 @@ func BenchmarkControl(b *testing.B) {
 					return cs.Eval(ctx, "location.href", &s)
 				})
 				timed("close-ms", func() error { return tab.Close(ctx) })
-				timed("typical-ms", func() error { return typicalTest(ctx, br, ext, page) })
+				timed("typical-ms", func() error {
+					return typicalTest(ctx, br, ext, page, func(name string, d time.Duration) {
+						metrics["typical-"+name+"-ms"] = append(metrics["typical-"+name+"-ms"], ms(d))
+					})
+				})
 				timed("stop-ms", func() error { return ext.StopBackground(ctx) })
 				timed("wake-ms", func() error {
 					bg, err := ext.Background(ctx)
@@ -106,8 +112,18 @@ func BenchmarkControl(b *testing.B) {
 // typicalTest is what an e2e test of an extension does around its ports:
 // open a tab, look at the background and the content script, one port
 // round trip, close the tab.
-func typicalTest(ctx context.Context, br *driver.Browser, ext *bridge.Extension, page string) error {
+//
+// step, if not nil, is called after each step with its name and duration.
+func typicalTest(ctx context.Context, br *driver.Browser, ext *bridge.Extension, page string, step func(string, time.Duration)) error {
+	t0 := time.Now()
+	mark := func(name string) {
+		if step != nil {
+			step(name, time.Since(t0))
+		}
+		t0 = time.Now()
+	}
 	tab, err := br.NewTab(ctx, page)
+	mark("newtab")
 	if err != nil {
 		return err
 	}
@@ -120,6 +136,7 @@ func typicalTest(ctx context.Context, br *driver.Browser, ext *bridge.Extension,
 	if err := bg.Eval(ctx, "20 + 22", &n); err != nil {
 		return err
 	}
+	mark("evalbg")
 	cs, err := ext.ContentScript(ctx, tab.ID(), 0)
 	if err != nil {
 		return err
@@ -128,15 +145,22 @@ func typicalTest(ctx context.Context, br *driver.Browser, ext *bridge.Extension,
 	if err := cs.Eval(ctx, "document.title", &s); err != nil {
 		return err
 	}
+	mark("evalcs")
 	p, err := cs.Connect(ctx, bridge.ConnectInfo{Name: "typical"})
 	if err != nil {
 		return err
 	}
+	mark("connect")
 	if err := roundTrip(ctx, p, 1); err != nil {
 		return err
 	}
+	mark("roundtrip")
 	if err := p.Disconnect(); err != nil {
 		return err
 	}
-	return tab.Close(ctx)
+	if err := tab.Close(ctx); err != nil {
+		return err
+	}
+	mark("close")
+	return nil
 }

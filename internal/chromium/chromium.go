@@ -238,6 +238,13 @@ func (b *Browser) Close() error {
 	default:
 	}
 	close(b.stop)
+	b.mu.Lock()
+	for _, w := range b.workers {
+		if w.timer != nil {
+			w.timer.Stop()
+		}
+	}
+	b.mu.Unlock()
 	tctx, tcancel := context.WithTimeout(b.browserCtx, 10*time.Second)
 	_ = chromedp.Cancel(tctx)
 	tcancel()

@@ -6,10 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/chromedp/cdproto"
 	"github.com/chromedp/cdproto/cdp"
-	"github.com/chromedp/cdproto/cdp/jsonv2"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/cdproto/serviceworker"
 	"github.com/chromedp/cdproto/target"
@@ -19,13 +19,23 @@ import (
 	"github.com/extbridge/extbridge/internal/js"
 )
 
-// workerSession is the session Eval uses in an extension's service worker,
-// attached once per worker: a stopped worker detaches it, and the next
-// Eval attaches to the worker that runs then.
+// workerSession is the session Eval uses in an extension's service
+// worker. A DevTools session keeps a service worker from stopping when idle
+// (measured: with one attached, the worker was still running after 80 s;
+// without, it stopped after 30 s), so the session is kept only while Evals
+// come (workerLinger after the last one) and then detached: the worker's
+// idle stop comes as late as after an Eval that attaches and detaches. The
+// target id is kept: a stopped worker's target is gone, so an attach to
+// it fails and the worker is looked up again.
 type workerSession struct {
 	target target.ID
-	s      *session
+	s      *session // nil once detached
+	timer  *time.Timer
 }
+
+// workerLinger is how long the worker's session stays attached after the
+// last Eval.
+const workerLinger = time.Second
 
 // WakeBackground starts the extension's service worker.
 func (b *Browser) WakeBackground(ctx context.Context, e bridgeinternal.Extension) error {
@@ -41,6 +51,18 @@ func (b *Browser) WakeBackground(ctx context.Context, e bridgeinternal.Extension
 
 // StopBackground terminates the extension's service worker.
 func (b *Browser) StopBackground(ctx context.Context, e bridgeinternal.Extension) error {
+	b.mu.Lock()
+	var tid target.ID
+	if w := b.workers[e.ID]; w != nil {
+		tid = w.target
+	}
+	b.mu.Unlock()
+	if tid != "" {
+		// The worker Eval last used: its target outlives a stop and a start.
+		if _, err := browserCall(ctx, b.mux, target.CloseTarget, target.CloseTargetParams{TargetID: tid}); err == nil {
+			return nil
+		}
+	}
 	tid, err := b.workerTarget(ctx, e)
 	if err != nil {
 		return nil // not running: nothing to stop
@@ -64,30 +86,68 @@ func (b *Browser) workerTarget(ctx context.Context, e bridgeinternal.Extension) 
 	return "", errNotRunning
 }
 
-// worker returns the session of the extension's running service worker,
-// attaching one when there is none or the last one was detached.
+// worker returns a session of the extension's running service worker: the
+// one kept since the last Eval, or a new one.
 func (b *Browser) worker(ctx context.Context, e bridgeinternal.Extension) (*session, error) {
 	b.mu.Lock()
 	w := b.workers[e.ID]
+	if w == nil {
+		w = &workerSession{}
+		b.workers[e.ID] = w
+	}
+	if w.timer != nil {
+		w.timer.Stop()
+		w.timer = nil
+	}
+	s, tid := w.s, w.target
 	b.mu.Unlock()
-	if w != nil && w.s.alive() {
-		return w.s, nil
+	if s != nil && s.alive() {
+		return s, nil
 	}
-	tid, err := b.workerTarget(ctx, e)
-	if err != nil {
-		return nil, err
+	var err error
+	if tid != "" {
+		s, err = b.mux.attach(ctx, tid)
 	}
-	s, err := b.mux.attach(ctx, tid)
-	if err != nil {
-		return nil, err
+	if tid == "" || err != nil {
+		if tid, err = b.workerTarget(ctx, e); err != nil {
+			return nil, err
+		}
+		if s, err = b.mux.attach(ctx, tid); err != nil {
+			return nil, err
+		}
 	}
 	b.mu.Lock()
-	if old := b.workers[e.ID]; old != nil && old.s != s {
-		defer old.s.detach()
-	}
-	b.workers[e.ID] = &workerSession{target: tid, s: s}
+	old := w.s
+	w.s, w.target = s, tid
 	b.mu.Unlock()
+	if old != nil && old != s {
+		old.detach()
+	}
 	return s, nil
+}
+
+// lingerWorker detaches the worker's session workerLinger after the last
+// Eval that used it.
+func (b *Browser) lingerWorker(e bridgeinternal.Extension, s *session) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	w := b.workers[e.ID]
+	if w == nil || w.s != s {
+		return
+	}
+	if w.timer != nil {
+		w.timer.Stop()
+	}
+	w.timer = time.AfterFunc(workerLinger, func() {
+		b.mu.Lock()
+		if w.s != s {
+			b.mu.Unlock()
+			return
+		}
+		w.s, w.timer = nil, nil
+		b.mu.Unlock()
+		s.detach()
+	})
 }
 
 // EvalBackground runs js in the service worker through CDP: Manifest V3
@@ -104,6 +164,7 @@ func (b *Browser) EvalBackground(ctx context.Context, e bridgeinternal.Extension
 			s.detach()
 			continue
 		}
+		b.lingerWorker(e, s)
 		return raw, err
 	}
 }
@@ -133,7 +194,7 @@ func (b *Browser) EvalContent(ctx context.Context, e bridgeinternal.Extension, t
 		if err != nil {
 			return nil, err
 		}
-		ucid, err := b.realmContext(ctx, s, e, realmID)
+		ucid, err := s.realmContext(ctx, realmID)
 		if err != nil {
 			if attempt == 0 && stale(err) {
 				b.dropSession(s)
@@ -146,9 +207,7 @@ func (b *Browser) EvalContent(ctx context.Context, e bridgeinternal.Extension, t
 		}
 		raw, err := evalIn(ctx, s, ucid, code)
 		if attempt == 0 && (goneContext(err) || stale(err)) {
-			s.mu.Lock()
-			delete(s.contexts, realmID)
-			s.mu.Unlock()
+			s.forget(realmID)
 			if stale(err) {
 				b.dropSession(s)
 			}
@@ -156,113 +215,6 @@ func (b *Browser) EvalContent(ctx context.Context, e bridgeinternal.Extension, t
 		}
 		return raw, err
 	}
-}
-
-// LocateContent finds the bridge realm of the extension's content-script
-// world in the top frame of a tab over CDP, without asking the background:
-// the isolated world of the top frame whose origin is the extension's. It
-// returns "" when there is none with a bridge (the page predates it, or
-// its content scripts do not match it), and the caller asks the background.
-func (b *Browser) LocateContent(ctx context.Context, e bridgeinternal.Extension, tabID int) (string, error) {
-	s, err := b.tabSession(ctx, tabID)
-	if err != nil {
-		return "", err
-	}
-	worlds, err := s.isolatedWorlds(ctx, "chrome-extension://"+e.ID)
-	if err != nil {
-		return "", err
-	}
-	for _, w := range worlds {
-		if w.frame != string(s.target) {
-			continue
-		}
-		if id := s.probe(ctx, w.uniqueID); id != "" {
-			return id, nil
-		}
-	}
-	return "", nil
-}
-
-// isolatedWorld is an isolated execution context of a session's target.
-type isolatedWorld struct {
-	uniqueID, frame string
-}
-
-// isolatedWorlds lists the isolated worlds of the target with this origin.
-// The session keeps Runtime off (a page's console would otherwise stream
-// over the connection), so this turns it on for the moment it takes the
-// browser to report the contexts that exist (it sends them all before it
-// answers Runtime.enable) and off again.
-func (s *session) isolatedWorlds(ctx context.Context, origin string) ([]isolatedWorld, error) {
-	s.findMu.Lock()
-	defer s.findMu.Unlock()
-	var worlds []isolatedWorld
-	stop := s.listen(func(method string, params jsonv2.Value) {
-		if method != runtime.ExecutionContextCreated.Method {
-			return
-		}
-		var ev runtime.EventExecutionContextCreated
-		if jsonv2.Unmarshal(params, &ev, chromedp.DefaultUnmarshalOptions) != nil || ev.Context == nil || ev.Context.Origin != origin {
-			return
-		}
-		var aux struct {
-			Type    string `json:"type"`
-			FrameID string `json:"frameId"`
-		}
-		if json.Unmarshal(ev.Context.AuxData, &aux) == nil && aux.Type == "isolated" {
-			worlds = append(worlds, isolatedWorld{ev.Context.UniqueID, aux.FrameID}) // on the read loop, before the reply
-		}
-	})
-	done := make(chan error, 1)
-	s.send(runtime.Enable.Method, nil, func(_ jsonv2.Value, err error) { stop(); done <- err })
-	s.send(runtime.Disable.Method, nil, nil)
-	select {
-	case err := <-done:
-		return worlds, err
-	case <-s.done:
-		stop()
-		return nil, s.err
-	case <-ctx.Done():
-		stop()
-		return nil, ctx.Err()
-	}
-}
-
-// probe returns the bridge realm id of a world, or "".
-func (s *session) probe(ctx context.Context, uniqueID string) string {
-	raw, err := evalIn(ctx, s, uniqueID, js.RealmID)
-	var id string
-	if err != nil || json.Unmarshal(raw, &id) != nil {
-		return ""
-	}
-	s.mu.Lock()
-	s.contexts[id] = uniqueID
-	s.mu.Unlock()
-	return id
-}
-
-// realmContext returns the execution context (its uniqueContextId) of the
-// bridge realm realmID in the session's target, or "" when it has none
-// there. A realm's world is found once (every probe caches what it finds);
-// a uniqueContextId is never reused, so a cached one that is gone fails
-// with "Cannot find context" and is looked up again.
-func (b *Browser) realmContext(ctx context.Context, s *session, e bridgeinternal.Extension, realmID string) (string, error) {
-	s.mu.Lock()
-	ucid := s.contexts[realmID]
-	s.mu.Unlock()
-	if ucid != "" {
-		return ucid, nil
-	}
-	worlds, err := s.isolatedWorlds(ctx, "chrome-extension://"+e.ID)
-	if err != nil {
-		return "", err
-	}
-	for _, w := range worlds {
-		if s.probe(ctx, w.uniqueID) == realmID {
-			return w.uniqueID, nil
-		}
-	}
-	return "", nil
 }
 
 // EvalPage runs js in the main world of an extension page: the page of tab

@@ -467,13 +467,19 @@ type session struct {
 	listeners map[*listener]struct{}
 	err       error
 	done      chan struct{}
+	life      context.Context // ends when the session does
+	endLife   context.CancelFunc
 
-	// contexts caches the execution context of a bridge realm (realm id
-	// → uniqueContextId), found once per realm (see Browser.realmContext).
-	contexts map[string]string
-	// findMu serialises the brief Runtime.enable that lists the session's
-	// execution contexts.
-	findMu sync.Mutex
+	// The isolated worlds (worlds.go): wmu guards the count of top-frame
+	// navigations, the last listing and the cache of each bridge realm's
+	// execution context (realm id → uniqueContextId); listMu lets one
+	// listing at a time turn Runtime on.
+	wmu        sync.Mutex
+	nav        uint64
+	followsNav bool
+	list       *worldList
+	contexts   map[string]string
+	listMu     sync.Mutex
 }
 
 // listener gets a session's events while it is registered; fn must not
@@ -483,12 +489,14 @@ type listener struct {
 }
 
 func newSession(m *mux, id target.SessionID, tid target.ID) *session {
-	return &session{
+	s := &session{
 		m: m, id: id, target: tid,
 		listeners: make(map[*listener]struct{}),
 		done:      make(chan struct{}),
 		contexts:  make(map[string]string),
 	}
+	s.life, s.endLife = context.WithCancel(context.Background())
+	return s
 }
 
 // event hands an event of the session to its listeners.
@@ -534,6 +542,7 @@ func (s *session) detached(err error) {
 	if s.err == nil {
 		s.err = err
 		close(s.done)
+		s.endLife()
 	}
 }
 

@@ -73,6 +73,7 @@ func (b *Browser) NewTab(ctx context.Context, url string) (*Tab, error) {
 	if t.s, err = b.mux.attach(ctx, t.target); err != nil {
 		return fail(err)
 	}
+	t.s.followNavigation()
 	if err := t.waitLoaded(ctx, url, nil); err != nil {
 		return fail(err)
 	}
@@ -112,6 +113,7 @@ type loadState struct {
 	known     bool      // cur is set
 	cur       cdp.Frame
 	loaded    map[string]bool // by loader id
+	dcl       map[string]bool // DOMContentLoaded, by loader id
 	want      string          // the loader id a Navigate waits for
 	navErr    error
 	sameDoc   bool // the navigation stayed in the document
@@ -120,7 +122,7 @@ type loadState struct {
 }
 
 func newLoadState(main target.ID) *loadState {
-	return &loadState{main: main, loaded: map[string]bool{}, changed: make(chan struct{}, 1)}
+	return &loadState{main: main, loaded: map[string]bool{}, dcl: map[string]bool{}, changed: make(chan struct{}, 1)}
 }
 
 func (l *loadState) poke() {
@@ -143,11 +145,16 @@ func (l *loadState) event(method string, params jsonv2.Value) {
 		l.mu.Unlock()
 	case page.LifecycleEvent.Method:
 		var ev page.EventLifecycleEvent
-		if jsonv2.Unmarshal(params, &ev, chromedp.DefaultUnmarshalOptions) != nil || ev.Name != "load" || string(ev.FrameID) != string(l.main) {
+		if jsonv2.Unmarshal(params, &ev, chromedp.DefaultUnmarshalOptions) != nil || string(ev.FrameID) != string(l.main) {
 			return
 		}
 		l.mu.Lock()
-		l.loaded[string(ev.LoaderID)] = true
+		switch ev.Name {
+		case "load":
+			l.loaded[string(ev.LoaderID)] = true
+		case "DOMContentLoaded":
+			l.dcl[string(ev.LoaderID)] = true
+		}
 		l.mu.Unlock()
 	case page.NavigatedWithinDocument.Method:
 		// A fragment navigation loads nothing.
@@ -207,20 +214,31 @@ func (t *Tab) waitLoaded(ctx context.Context, url string, nav *page.NavigatePara
 		})
 	}
 	aboutURL := strings.HasPrefix(url, "about:")
+	listed := len(t.b.opts.Extensions) == 0
 	for {
 		l.mu.Lock()
-		done, err, failed := false, l.navErr, false
+		done, err, failed, doc := false, l.navErr, false, ""
 		if err == nil {
 			switch {
 			case nav != nil:
 				done = l.sameDoc || (l.want != "" && l.loaded[l.want])
+				doc = l.want
 			case l.known && l.cur.UnreachableURL != "":
 				failed = true
 			case l.known && (aboutURL || l.cur.URL != "about:blank"):
-				done = l.loaded[string(l.cur.LoaderID)]
+				doc = string(l.cur.LoaderID)
+				done = l.loaded[doc]
 			}
 		}
+		interactive := doc != "" && (l.dcl[doc] || l.loaded[doc])
 		l.mu.Unlock()
+		if interactive && !listed {
+			// The extensions' worlds exist once the document is parsed:
+			// list them now, beside the rest of the load, for the
+			// content-script lookups and Evals to come.
+			listed = true
+			go t.s.prefetchWorlds()
+		}
 		switch {
 		case err != nil:
 			return err
