@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -9,6 +10,7 @@ import (
 	"github.com/extbridge/extbridge/bridge"
 	"github.com/extbridge/extbridge/driver"
 	"github.com/extbridge/extbridge/driver/drivertest"
+	"github.com/extbridge/extbridge/internal/bidi"
 )
 
 // controlWarm is how many rounds of BenchmarkControl run untimed first.
@@ -33,6 +35,14 @@ const controlWarm = 2
 //     is gone), then Background (wakes it; returns once its bridge is
 //     connected) and an Eval there.
 //
+// In Firefox, where Puppeteer cannot load extensions, each round also
+// times the same calls' floor in a Firefox without extbridge (the
+// benchmark extension installed as it is), straight over WebDriver BiDi:
+// floor-newtab-ms is browsingContext.create and browsingContext.navigate
+// to the page, waiting for its load; floor-eval-ms a script.evaluate in the
+// page (BiDi reaches no extension realm); floor-close-ms
+// browsingContext.close.
+//
 // The Puppeteer peer (bench/peer) does the same calls its own way.
 func BenchmarkControl(b *testing.B) {
 	e := newEnv(b)
@@ -55,7 +65,14 @@ func BenchmarkControl(b *testing.B) {
 				}
 				metrics[name] = append(metrics[name], ms(time.Since(t0)))
 			}
+			var floor *bareFirefox
+			if kind == driver.Firefox {
+				floor = e.bare(b, kind).(*bareFirefox)
+			}
 			round := func() {
+				if floor != nil {
+					floorRound(ctx, floor, page, timed)
+				}
 				var tab *driver.Tab
 				timed("newtab-ms", func() (err error) {
 					tab, err = br.NewTab(ctx, page)
@@ -107,6 +124,28 @@ func BenchmarkControl(b *testing.B) {
 			}
 		})
 	}
+}
+
+// floorRound times the floor of NewTab, Eval and Close in a Firefox
+// without extbridge, over BiDi.
+func floorRound(ctx context.Context, f *bareFirefox, page string, timed func(string, func() error)) {
+	c := f.p.BiDi()
+	var id string
+	timed("floor-newtab-ms", func() (err error) {
+		if id, err = c.BrowsingContextCreate(ctx, bidi.CreateParams{Type: "tab"}); err != nil {
+			return err
+		}
+		_, err = c.BrowsingContextNavigate(ctx, bidi.NavigateParams{Context: id, URL: page, Wait: "complete"})
+		return err
+	})
+	timed("floor-eval-ms", func() error {
+		v, err := c.ScriptEvaluate(ctx, bidi.EvaluateParams{Expression: "20 + 22", Target: bidi.Target{Context: id}, AwaitPromise: true})
+		if err == nil && v.Type != "number" {
+			err = fmt.Errorf("script.evaluate gave a %s", v.Type)
+		}
+		return err
+	})
+	timed("floor-close-ms", func() error { return c.BrowsingContextClose(ctx, id) })
 }
 
 // typicalTest is what an e2e test of an extension does around its ports:

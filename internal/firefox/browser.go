@@ -271,6 +271,22 @@ func (f *Browser) EvalContent(ctx context.Context, e bridgeinternal.Extension, t
 	return f.eval(ctx, e, "content", tabID, frameID, realmID, code)
 }
 
+// LocateContent finds the bridge realm of the extension's content-script
+// world in the top frame of a tab from the chrome scope, without asking
+// the background (see bridgeinternal.ContentLocator): "" when that world
+// has no bridge, or there is none.
+func (f *Browser) LocateContent(ctx context.Context, e bridgeinternal.Extension, tabID int) (string, error) {
+	raw, err := f.eval(ctx, e, "locate", tabID, 0, "", "")
+	if err != nil {
+		return "", err
+	}
+	var id *string
+	if err := json.Unmarshal(raw, &id); err != nil || id == nil {
+		return "", err
+	}
+	return *id, nil
+}
+
 // EvalPage evaluates code in an extension page: the one in tab tabID, or
 // the view (a popup) whose bridge realm is realmID.
 func (f *Browser) EvalPage(ctx context.Context, e bridgeinternal.Extension, tabID int, realmID, code string) (json.RawMessage, error) {
@@ -321,10 +337,25 @@ func (f *Browser) NewTab(ctx context.Context, url string) (*Tab, error) {
 		_ = f.conn.BrowsingContextClose(cctx, id)
 		return nil, err
 	}
-	if _, err := f.conn.BrowsingContextNavigate(ctx, bidi.NavigateParams{Context: id, URL: url, Wait: "complete"}); err != nil {
+	// The tab id is known as soon as the tab is: look it up beside the load.
+	type tabID struct {
+		id  int
+		err error
+	}
+	ids := make(chan tabID, 1)
+	go func() {
+		id, err := f.tabID(ctx, id)
+		ids <- tabID{id, err}
+	}()
+	_, err = f.conn.BrowsingContextNavigate(ctx, bidi.NavigateParams{Context: id, URL: url, Wait: "complete"})
+	r := <-ids
+	if err != nil {
 		return fail(err)
 	}
-	return f.tab(ctx, id, fail)
+	if r.err != nil {
+		return fail(r.err)
+	}
+	return &Tab{f: f, id: r.id, context: id}, nil
 }
 
 // OpenPage opens url, a page of an extension, in a new tab and returns once
@@ -344,14 +375,23 @@ func (f *Browser) OpenPage(ctx context.Context, url string) (*Tab, error) {
 
 // tab is the Tab of the BiDi context id, with its tabs.Tab id.
 func (f *Browser) tab(ctx context.Context, id string, fail func(error) (*Tab, error)) (*Tab, error) {
-	var tabID int
-	if err := f.chromeJSON(ctx, &tabID, js.FirefoxTabID, id); err != nil {
-		return fail(fmt.Errorf("failed to learn the tab id: %w", err))
-	}
-	if tabID == -2 {
-		return fail(errors.New("failed to learn the tab id: the browser has no tab for the new context"))
+	tabID, err := f.tabID(ctx, id)
+	if err != nil {
+		return fail(err)
 	}
 	return &Tab{f: f, id: tabID, context: id}, nil
+}
+
+// tabID learns the tabs.Tab id of the BiDi context id.
+func (f *Browser) tabID(ctx context.Context, id string) (int, error) {
+	var tabID int
+	if err := f.chromeJSON(ctx, &tabID, js.FirefoxTabID, id); err != nil {
+		return -1, fmt.Errorf("failed to learn the tab id: %w", err)
+	}
+	if tabID == -2 {
+		return -1, errors.New("failed to learn the tab id: the browser has no tab for the new context")
+	}
+	return tabID, nil
 }
 
 // Close closes the tab.

@@ -1,8 +1,10 @@
 /* Sends code to the process of a browsing context and waits for the answer
    of the process script install-eval.js loaded. kind is "background",
-   "content" (tabID, frameID and the bridge realm's id) or "page" (an
+   "content" (tabID, frameID and the bridge realm's id), "page" (an
    extension page: its tab, or -1 to look through the extension's popups
-   and other views for the bridge realm realm).
+   and other views for the bridge realm realm) or "locate" (no code: the
+   id of the bridge realm in the extension's content-script world of the
+   tab's top frame, or null).
 
    Called with BiDi script.callFunction in the chrome scope of the browser
    window (Firefox runs with --remote-allow-system-access). */
@@ -41,6 +43,8 @@ async (extID, kind, tabID, frameID, realm, code, timeoutMs) => {
     else for (const v of extension().views)
       if (v.viewType !== "background" && v.xulBrowser) bcs.push(v.xulBrowser.browsingContext);
     if (!bcs.length) throw new Error("the extension has no page open");
+  } else if (kind === "locate") {
+    bcs = [tabTop()];
   } else {
     const top = tabTop();
     const bc = frameID === 0 ? top : BrowsingContext.get(frameID);
@@ -67,7 +71,7 @@ async (extID, kind, tabID, frameID, realm, code, timeoutMs) => {
       }};
       const timer = setTimeout(() => done(() => reject(new Error("no answer from the realm"))), timeoutMs);
       Services.ppmm.addMessageListener("extbridge:evalr", l);
-      mm.sendAsyncMessage("extbridge:eval", {id, kind, bc: bc.id, realm, code});
+      mm.sendAsyncMessage("extbridge:eval", {id, kind, bc: bc.id, realm, code, ext: extID});
     });
   };
   for (const bc of bcs) {

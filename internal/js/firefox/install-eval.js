@@ -10,7 +10,9 @@
      page's own global, optionally only if the bridge realm there has the
      id the caller gives;
    - a content-script world: Cu.evalInSandbox in the content script's own
-     global (a sandbox), found by the id of the bridge that runs in it.
+     global (a sandbox), found by the id of the bridge that runs in it;
+   - "locate": the id of the bridge in the extension's content-script
+     sandbox of a frame's document, or null (no code runs).
    Both hand the value to the same serializer in the realm: the bridge's own
    settle (which uses only what the bridge captured at start-up, so a realm
    whose Promise or JSON the extension broke still answers), else the
@@ -58,6 +60,15 @@
           const w = bc && bc.window;
           if (!w) return; // not in this process
           run = () => inPage(w, d.code);
+        } else if (d.kind === "locate") {
+          const bc = BrowsingContext.get(d.bc);
+          const w = bc && bc.window;
+          if (!w) return reply({skip: true});
+          const {ExtensionContent} = ChromeUtils.importESModule("resource://gre/modules/ExtensionContent.sys.mjs");
+          const sb = ExtensionContent.getContextByExtensionId(d.ext, w)?.sandbox;
+          let id = null;
+          try { id = sb ? Cu.evalInSandbox("globalThis.__extbridge?.id ?? null", sb) : null; } catch (e) { /* not ours */ }
+          return reply({ok: JSON.stringify(typeof id === "string" ? id : null)});
         } else if (d.kind === "page") {
           const bc = BrowsingContext.get(d.bc);
           const w = bc && bc.window;
