@@ -3,7 +3,8 @@
 # the table (bench/cmd/benchtable). `make bench` calls it.
 #
 # Environment: BENCH_ROUNDS (default 3) rounds of the floor, overhead (4
-# pairs each), round-trip, pipelined and peer measurements, interleaved so
+# pairs each), round-trip, pipelined, control-call (BenchmarkControl, 15
+# rounds of calls, then the peer's same calls) and peer measurements, interleaved so
 # that a noisy minute does not hit one column only; EXTBRIDGE_BROWSERS
 # (default chromium,firefox); BENCH_OUT (default bench/out) for the raw
 # outputs; BENCH_MAX_LOAD, when set (e.g. 1.5), waits until the 1-minute
@@ -55,12 +56,16 @@ while [ "$i" -le "$ROUNDS" ]; do
 	run rtt '^BenchmarkRoundTrip$' 3000x
 	run pipelined '^BenchmarkPipelined$' 20000x
 	echo "bench: the Puppeteer peer" >&2
-	node bench/peer/peer.mjs --chromium "$CHROMIUM" --launches 2 >"$OUT/peer-$i.json"
-	peers="$peers${peers:+,}$OUT/peer-$i.json"
+	node bench/peer/peer.mjs --chromium "$CHROMIUM" --launches 2 --control 0 >"$OUT/peer-$i.json"
+	# The control calls, each side right after the other.
+	run control '^BenchmarkControl$' 15x
+	echo "bench: the Puppeteer peer's control calls" >&2
+	node bench/peer/peer.mjs --chromium "$CHROMIUM" --only control --control 15 >"$OUT/peer-control-$i.json"
+	peers="$peers${peers:+,}$OUT/peer-$i.json,$OUT/peer-control-$i.json"
 	i=$((i + 1))
 done
 run launch '^BenchmarkLaunch$' 5x
 run memory '^BenchmarkMemory$' 3x
 
 $GO run ./bench/cmd/benchtable -load "$load" -peer "$peers" \
-	-go "$OUT/floor.txt,$OUT/overhead.txt,$OUT/rtt.txt,$OUT/pipelined.txt,$OUT/launch.txt,$OUT/memory.txt" | tee "$OUT/table.md"
+	-go "$OUT/floor.txt,$OUT/overhead.txt,$OUT/rtt.txt,$OUT/pipelined.txt,$OUT/control.txt,$OUT/launch.txt,$OUT/memory.txt" | tee "$OUT/table.md"

@@ -185,6 +185,10 @@ func Launch(ctx context.Context, opts Options) (*Browser, error) {
 		b.Close()
 		return nil, fmt.Errorf("failed to start Chromium: %w", err)
 	}
+	if err := m.autoAttachPages(ctx); err != nil {
+		b.Close()
+		return nil, fmt.Errorf("failed to start Chromium: %w", err)
+	}
 	b.lost = chromedp.FromContext(browserCtx).Browser.LostConnection
 	b.watcher.Add(1)
 	go func() {

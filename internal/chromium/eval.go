@@ -283,9 +283,12 @@ func (b *Browser) targetSession(ctx context.Context, id target.ID) (*session, er
 	if s != nil && s.alive() {
 		return s, nil
 	}
-	s, err := b.mux.attach(ctx, id)
-	if err != nil {
-		return nil, err
+	s = b.mux.autoSession(id)
+	if s == nil {
+		var err error
+		if s, err = b.mux.attach(ctx, id); err != nil {
+			return nil, err
+		}
 	}
 	b.mu.Lock()
 	old := b.sessions[id]

@@ -54,8 +54,11 @@ type mux struct {
 	pending  map[int64]func(res jsonv2.Value, err error)
 	sessions map[target.SessionID]*session
 	watchers map[*watcher]struct{}
-	err      error // set once the pipe is gone
-	done     chan struct{}
+
+	autoAttach bool                   // the browser attaches the mux to every page
+	auto       map[target.ID]*session // those sessions, by page
+	err        error                  // set once the pipe is gone
+	done       chan struct{}
 
 	wg sync.WaitGroup
 }
@@ -72,6 +75,7 @@ func newMux() *mux {
 		pending:  make(map[int64]func(jsonv2.Value, error)),
 		sessions: make(map[target.SessionID]*session),
 		watchers: make(map[*watcher]struct{}),
+		auto:     make(map[target.ID]*session),
 		done:     make(chan struct{}),
 	}
 	m.next.Store(muxFirstID)
@@ -252,6 +256,9 @@ func (m *mux) route(env envelope, body []byte) bool {
 		return false
 	}
 	detach := env.Method == target.DetachedFromTarget.Method
+	if env.Method == target.AttachedToTarget.Method {
+		return m.attached(body)
+	}
 	ws := m.watchersSnapshot()
 	if !detach && len(ws) == 0 {
 		return false
@@ -271,6 +278,9 @@ func (m *mux) route(env envelope, body []byte) bool {
 			m.mu.Lock()
 			s := m.sessions[ev.SessionID]
 			delete(m.sessions, ev.SessionID)
+			if s != nil && m.auto[s.target] == s {
+				delete(m.auto, s.target)
+			}
 			m.mu.Unlock()
 			if s != nil {
 				s.detached(errDetached)
@@ -279,6 +289,64 @@ func (m *mux) route(env envelope, body []byte) bool {
 		}
 	}
 	return false
+}
+
+// attached handles a browser-level Target.attachedToTarget: a page target
+// the browser attached the mux to by itself (see autoAttachPages) gets a session
+// of the mux, which takes every message of it. It reports whether the
+// session is the mux's.
+func (m *mux) attached(body []byte) bool {
+	var ev struct {
+		Params target.EventAttachedToTarget `json:"params"`
+	}
+	if jsonv2.Unmarshal(body, &ev, chromedp.DefaultUnmarshalOptions) != nil || ev.Params.TargetInfo == nil {
+		return false
+	}
+	info := ev.Params.TargetInfo
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if !m.autoAttach || info.Type != "page" || m.err != nil {
+		return false
+	}
+	s := m.sessions[ev.Params.SessionID]
+	if s == nil {
+		s = newSession(m, ev.Params.SessionID, info.TargetID)
+		m.sessions[s.id] = s
+	}
+	if old := m.auto[info.TargetID]; old == nil || !old.alive() {
+		m.auto[info.TargetID] = s
+	}
+	return true
+}
+
+// autoAttachPages makes the browser attach the mux to every page target, those
+// that exist and every new one, before it answers the command that made it
+// (Target.createTarget answers after its Target.attachedToTarget). So a
+// tab's session costs no Target.attachToTarget of its own. chromedp must
+// attach to no page after this: its attachedToTarget would be the mux's.
+// Service workers are left out: an attached session keeps a worker from
+// its idle stop.
+func (m *mux) autoAttachPages(ctx context.Context) error {
+	m.mu.Lock()
+	m.autoAttach = true
+	m.mu.Unlock()
+	flat := true
+	_, err := browserCall(ctx, m, target.SetAutoAttach, target.SetAutoAttachParams{
+		AutoAttach: true, Flatten: &flat,
+		Filter: target.Filter{{Type: "page"}, {Exclude: true}},
+	})
+	return err
+}
+
+// autoSession returns the session the browser attached to a page target
+// by itself, or nil.
+func (m *mux) autoSession(id target.ID) *session {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if s := m.auto[id]; s != nil && s.alive() {
+		return s
+	}
+	return nil
 }
 
 // end fails every pending command and session once the pipe is gone.
@@ -426,6 +494,8 @@ func (m *mux) attach(ctx context.Context, id target.ID) (*session, error) {
 		m.mu.Lock()
 		if m.err != nil {
 			err = m.err
+		} else if known := m.sessions[res.SessionID]; known != nil {
+			s = known // its attachedToTarget came first (auto-attach)
 		} else {
 			m.sessions[res.SessionID] = s
 		}

@@ -70,8 +70,10 @@ func (b *Browser) NewTab(ctx context.Context, url string) (*Tab, error) {
 	} else {
 		ids <- tabID{-1, nil}
 	}
-	if t.s, err = b.mux.attach(ctx, t.target); err != nil {
-		return fail(err)
+	if t.s = b.mux.autoSession(t.target); t.s == nil {
+		if t.s, err = b.mux.attach(ctx, t.target); err != nil {
+			return fail(err)
+		}
 	}
 	t.s.followNavigation()
 	if err := t.waitLoaded(ctx, url, nil); err != nil {

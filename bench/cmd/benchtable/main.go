@@ -51,18 +51,27 @@ func main() {
 
 // Peer is the Puppeteer peer's output.
 type Peer struct {
-	Puppeteer string             `json:"puppeteer"`
-	LaunchMs  float64            `json:"launch_ms"`
-	RTTms     float64            `json:"rtt_ms"`
-	Pipe      map[string]float64 `json:"pipe"`
-	UA        string             `json:"ua"`
-	Error     string             `json:"error"`
+	Puppeteer   string             `json:"puppeteer"`
+	LaunchMs    float64            `json:"launch_ms"`
+	LaunchExtMs float64            `json:"launch_ext_ms"` // with the extension, to its worker up and the first page loaded
+	RTTms       float64            `json:"rtt_ms"`
+	Pipe        map[string]float64 `json:"pipe"`
+	Control     map[string]float64 `json:"control"` // the control calls, medians (BenchmarkControl's names, _ for -)
+	UA          string             `json:"ua"`
+	Error       string             `json:"error"`
 }
 
-// readPeers reads the peer's runs and combines them by median.
+// readPeers reads the peer's runs and combines them by median. A run may
+// hold only some figures (the control calls run on their own, beside
+// BenchmarkControl); each figure is the median of the runs that have it.
 func readPeers(files []string) (Peer, error) {
 	var out Peer
-	var launch, rtt, p1, p16 []float64
+	vals := map[string][]float64{}
+	add := func(k string, v float64) {
+		if v > 0 {
+			vals[k] = append(vals[k], v)
+		}
+	}
 	for _, f := range files {
 		if f == "" {
 			continue
@@ -79,15 +88,31 @@ func readPeers(files []string) (Peer, error) {
 			out.Error = p.Error
 			continue
 		}
-		out.Puppeteer, out.UA = p.Puppeteer, p.UA
-		launch = append(launch, p.LaunchMs)
-		rtt = append(rtt, p.RTTms)
-		p1 = append(p1, p.Pipe["1"])
-		p16 = append(p16, p.Pipe["16"])
+		out.Puppeteer = p.Puppeteer
+		if p.UA != "" {
+			out.UA = p.UA
+		}
+		add("launch", p.LaunchMs)
+		add("launch_ext", p.LaunchExtMs)
+		add("rtt", p.RTTms)
+		add("pipe1", p.Pipe["1"])
+		add("pipe16", p.Pipe["16"])
+		for k, v := range p.Control {
+			add("control "+k, v)
+		}
 	}
-	if len(rtt) > 0 {
-		out.LaunchMs, out.RTTms = benchkit.Median(launch), benchkit.Median(rtt)
-		out.Pipe = map[string]float64{"1": benchkit.Median(p1), "16": benchkit.Median(p16)}
+	med := func(k string) float64 { return benchkit.Median(vals[k]) }
+	out.LaunchMs, out.LaunchExtMs, out.RTTms = med("launch"), med("launch_ext"), med("rtt")
+	if len(vals["pipe1"]) > 0 {
+		out.Pipe = map[string]float64{"1": med("pipe1"), "16": med("pipe16")}
+	}
+	for k := range vals {
+		if name, ok := strings.CutPrefix(k, "control "); ok {
+			if out.Control == nil {
+				out.Control = map[string]float64{}
+			}
+			out.Control[name] = med(k)
+		}
 	}
 	return out, nil
 }
@@ -161,6 +186,14 @@ type Figures struct {
 	Launch, Bare          float64
 	MemKiB                float64
 	Paired                Paired
+	Control               map[string]float64 // BenchmarkControl's medians, by metric name without "-ms"
+}
+
+// controlMetrics are BenchmarkControl's metrics (each NAME-ms).
+var controlMetrics = []string{
+	"newtab", "evalbg", "evalcs", "evalcs-again", "close", "typical", "stop", "wake",
+	"typical-newtab", "typical-evalbg", "typical-evalcs", "typical-connect", "typical-roundtrip", "typical-close",
+	"floor-newtab", "floor-eval", "floor-eval-again", "floor-close",
 }
 
 // Paired is BenchmarkOverhead's figures: the extension's own port without
@@ -187,6 +220,7 @@ func figures(r Results, kind string) Figures {
 		Launch:  r.Get("BenchmarkLaunch/"+kind, "launch-ms"),
 		Bare:    r.Get("BenchmarkLaunch/"+kind, "bare-ms"),
 		MemKiB:  r.Get("BenchmarkMemory/"+kind, "KiB/1000ports"),
+		Control: control(r, kind),
 		Paired: Paired{
 			NoBridgeRTT:    r.Get("BenchmarkOverhead/"+kind, "nobridge-rtt-ms"),
 			BridgeRTT:      r.Get("BenchmarkOverhead/"+kind, "bridge-rtt-ms"),
@@ -199,6 +233,15 @@ func figures(r Results, kind string) Figures {
 			OverheadPipe16: r.Get("BenchmarkOverhead/"+kind, "overhead-pipe-16"),
 		},
 	}
+}
+
+// control reads BenchmarkControl's figures of one browser.
+func control(r Results, kind string) map[string]float64 {
+	out := map[string]float64{}
+	for _, m := range controlMetrics {
+		out[m] = r.Get("BenchmarkControl/"+kind, m+"-ms")
+	}
+	return out
 }
 
 func num(v float64, unit string) string {
@@ -298,6 +341,8 @@ func printFigures(w io.Writer, r Results, peer Peer) {
 		num(c.WireRTT, "ms"), num(c.Wire1, "msgs/s"), num(c.Wire16, "msgs/s"))
 	fmt.Fprintf(w, "| Go heap per 1,000 open ports | %s | | | | |\n", num(c.MemKiB, "KiB"))
 
+	printControl(w, c, peer)
+
 	f := figures(r, "firefox")
 	if !math.IsNaN(f.RTT) || !math.IsNaN(f.PortRTT) || !math.IsNaN(f.Paired.OverheadRTT) {
 		ffFloor := f.PortRTT + f.WireRTT
@@ -316,6 +361,7 @@ func printFigures(w io.Writer, r Results, peer Peer) {
 		fmt.Fprintf(w, "| the wire alone, round trip; pipelined 1 / 16 | | %s; %s / %s | |\n", num(f.WireRTT, "ms"), num(f.Wire1, "msgs/s"), num(f.Wire16, "msgs/s"))
 		fmt.Fprintf(w, "| Go heap per 1,000 open ports | %s | | |\n", num(f.MemKiB, "KiB"))
 	}
+	printFirefoxControl(w, f)
 
 	rttFloor := c.RTT / floorRTT
 	rttPptr := peer.RTTms / c.RTT
@@ -329,7 +375,82 @@ func printFigures(w io.Writer, r Results, peer Peer) {
 	pp := c.Pipe1 / peer.Pipe["1"]
 	fmt.Fprintf(w, "- pipelined ≥ 3× Puppeteer's: %.2f× — %s\n", pp, verdict(pp >= 3))
 	fmt.Fprintf(w, "- launch to ready ≤ 1.3× a bare start: %.2f× — %s\n", launch, verdict(launch <= 1.3))
-	fmt.Fprintf(w, "- bridge overhead on the extension's own round trip ≤ 10 %%: %+.0f %% — %s\n\n", overhead*100, verdict(overhead <= 0.10))
-	fmt.Fprintf(w, "RESULT rtt_vs_floor=%.2f rtt_vs_puppeteer=%.2f tput_vs_inbrowser=%.2f launch_vs_bare=%.2f overhead=%.2f\n",
+	fmt.Fprintf(w, "- bridge overhead on the extension's own round trip ≤ 10 %%: %+.0f %% — %s\n", overhead*100, verdict(overhead <= 0.10))
+	pc := func(m string) float64 { return c.Control[m] / peer.Control[strings.ReplaceAll(m, "-", "_")+"_ms"] }
+	for _, t := range controlTargets {
+		v := pc(t.metric)
+		fmt.Fprintf(w, "- %s ≤ %.1f× Puppeteer's: %.2f× — %s\n", t.what, t.max, v, verdict(v <= t.max))
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "RESULT rtt_vs_floor=%.2f rtt_vs_puppeteer=%.2f tput_vs_inbrowser=%.2f launch_vs_bare=%.2f overhead=%.2f",
 		rttFloor, rttPptr, tput, launch, overhead)
+	for _, t := range controlTargets {
+		fmt.Fprintf(w, " %s_vs_pptr=%.2f", strings.ReplaceAll(t.metric, "-", "_"), pc(t.metric))
+	}
+	fmt.Fprintf(w, " launch_vs_pptr=%.2f stop_vs_pptr=%.2f wake_vs_pptr=%.2f\n", c.Launch/peer.LaunchExtMs, pc("stop"), pc("wake"))
+}
+
+// controlTargets are issue 15's targets for the control calls, against
+// Puppeteer's same calls in the same run.
+var controlTargets = []struct {
+	metric, what string
+	max          float64
+}{
+	{"newtab", "new tab", 1.0},
+	{"evalbg", "eval in the service worker", 1.0},
+	{"evalcs", "ContentScript + eval in the content script", 1.0},
+	{"close", "close the tab", 1.0},
+	{"typical", "a typical test", 0.7},
+}
+
+// printControl prints the control calls of Chromium beside Puppeteer's.
+func printControl(w io.Writer, c Figures, peer Peer) {
+	if math.IsNaN(c.Control["newtab"]) && len(peer.Control) == 0 {
+		return
+	}
+	pp := func(m string) float64 { return peer.Control[strings.ReplaceAll(m, "-", "_")+"_ms"] }
+	fmt.Fprintf(w, "\n### Control calls (Chromium, medians; BenchmarkControl interleaved with the peer's same calls)\n\n")
+	fmt.Fprintln(w, "| call | extbridge | Puppeteer | extbridge ÷ Puppeteer |")
+	fmt.Fprintln(w, "| --- | --- | --- | --- |")
+	row := func(what, m string) {
+		fmt.Fprintf(w, "| %s | %s | %s | %s |\n", what, num(c.Control[m], "ms"), num(pp(m), "ms"), ratio(c.Control[m], pp(m)))
+	}
+	row("new tab, loaded (NewTab, with its tab id, vs newPage + goto)", "newtab")
+	row("evaluate in the service worker (Eval vs worker.evaluate)", "evalbg")
+	row("evaluate in the content script (ContentScript + Eval vs extensionRealms() + evaluate)", "evalcs")
+	row("evaluate there again (Eval vs evaluate)", "evalcs-again")
+	row("close the tab (Close vs page.close)", "close")
+	row("a typical test: new tab, both evals, connect + one round trip, close", "typical")
+	fmt.Fprintf(w, "| launch to ready (Launch + NewTab vs launch with the extension, its worker up, newPage + goto) | %s | %s | %s |\n",
+		num(c.Launch, "ms"), num(peer.LaunchExtMs, "ms"), ratio(c.Launch, peer.LaunchExtMs))
+	row("stop the worker (StopBackground vs worker.close, until it is gone)", "stop")
+	row("wake it (Background + Eval vs ServiceWorker.startWorker, waitForTarget, evaluate)", "wake")
+	fmt.Fprintf(w, "| the typical test's steps: new tab / evals / connect / round trip / close | %s / %s + %s / %s / %s / %s | | |\n",
+		num(c.Control["typical-newtab"], "ms"), num(c.Control["typical-evalbg"], "ms"), num(c.Control["typical-evalcs"], "ms"),
+		num(c.Control["typical-connect"], "ms"), num(c.Control["typical-roundtrip"], "ms"), num(c.Control["typical-close"], "ms"))
+}
+
+// printFirefoxControl prints the control calls of Firefox beside the same
+// calls' floor over BiDi in a Firefox without extbridge.
+func printFirefoxControl(w io.Writer, f Figures) {
+	if math.IsNaN(f.Control["newtab"]) {
+		return
+	}
+	fc := f.Control
+	fmt.Fprintf(w, "\n### Control calls (Firefox, medians; the floor is the same call over BiDi in a Firefox without extbridge, interleaved)\n\n")
+	fmt.Fprintln(w, "| call | extbridge | floor | extbridge ÷ floor |")
+	fmt.Fprintln(w, "| --- | --- | --- | --- |")
+	row := func(what, m, floorWhat, fm string) {
+		fmt.Fprintf(w, "| %s | %s | %s%s | %s |\n", what, num(fc[m], "ms"), num(fc[fm], "ms"), floorWhat, ratio(fc[m], fc[fm]))
+	}
+	row("new tab, loaded (NewTab, with its tab id)", "newtab", " (browsingContext.create + navigate)", "floor-newtab")
+	row("evaluate in the background (Eval)", "evalbg", " (a second script.evaluate in a page)", "floor-eval-again")
+	row("evaluate in the content script (ContentScript + Eval)", "evalcs", " (a first script.evaluate in a new page)", "floor-eval")
+	row("evaluate there again (Eval)", "evalcs-again", " (a second script.evaluate)", "floor-eval-again")
+	row("close the tab (Close)", "close", " (browsingContext.close)", "floor-close")
+	fmt.Fprintf(w, "| a typical test: new tab, both evals, connect + one round trip, close | %s | | |\n", num(fc["typical"], "ms"))
+	fmt.Fprintf(w, "| the typical test's steps: new tab / evals / connect / round trip / close | %s / %s + %s / %s / %s / %s | | |\n",
+		num(fc["typical-newtab"], "ms"), num(fc["typical-evalbg"], "ms"), num(fc["typical-evalcs"], "ms"),
+		num(fc["typical-connect"], "ms"), num(fc["typical-roundtrip"], "ms"), num(fc["typical-close"], "ms"))
+	fmt.Fprintf(w, "| stop the event page / wake it (StopBackground / Background + Eval) | %s / %s | | |\n", num(fc["stop"], "ms"), num(fc["wake"], "ms"))
 }
