@@ -12,10 +12,10 @@ import (
 // ConnectInfo is the connectInfo of runtime.connect and tabs.connect, plus
 // the extensionId argument of runtime.connect.
 type ConnectInfo struct {
-	Name                string
+	Name                string // the port's name, as the other end's port.name
 	ExtensionID         string // runtime.connect(extensionId, …): another extension
 	FrameID             *int   // tabs.connect: one frame instead of all
-	IncludeTLSChannelID bool
+	IncludeTLSChannelID bool   // Chrome's includeTlsChannelId (Firefox ignores it)
 }
 
 // Context is one realm of an extension that Go acts in: the background, the
@@ -32,6 +32,7 @@ type Context struct {
 	frame int
 }
 
+// String names the realm, for messages and logs.
 func (c *Context) String() string {
 	switch c.kind {
 	case RealmBackground:

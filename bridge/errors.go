@@ -32,10 +32,11 @@ var ErrWatchClosed = errors.New("extbridge: watch closed")
 // [ErrDisconnected] with errors.Is, and unwraps to the cause when extbridge
 // ended the port itself (for example [ErrBrowserExited]).
 type DisconnectError struct {
-	Message string
+	Message string // the browser's text, or extbridge's account of the loss
 	cause   error
 }
 
+// Error says the port disconnected, and why.
 func (e *DisconnectError) Error() string { return "extbridge: port disconnected: " + e.Message }
 
 // Unwrap returns the cause when extbridge ended the port itself.

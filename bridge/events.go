@@ -66,14 +66,15 @@ const (
 // Realm names the realm an event happened in. Two realms can have the same
 // URL (an extension page open in a tab and in a frame): ID tells them apart.
 type Realm struct {
-	Kind    RealmKind
-	URL     string // the realm's document or worker URL
-	Top     bool   // the realm is in a top-level frame
-	ID      string // the realm instance's id, unique for the launch
-	TabID   int    // the tab of a content script or page, -1 where none or not known
-	FrameID int    // the frame in that tab (0: the top frame), -1 where none or not known
+	Kind    RealmKind // background, content or page
+	URL     string    // the realm's document or worker URL
+	Top     bool      // the realm is in a top-level frame
+	ID      string    // the realm instance's id, unique for the launch
+	TabID   int       // the tab of a content script or page, -1 where none or not known
+	FrameID int       // the frame in that tab (0: the top frame), -1 where none or not known
 }
 
+// String names the realm briefly: its kind, URL, tab and frame, and id.
 func (r Realm) String() string {
 	s := string(r.Kind)
 	if r.Kind != RealmBackground && r.URL != "" {
@@ -90,9 +91,9 @@ func (r Realm) String() string {
 
 // Event is one thing that happened in a realm of the extension.
 type Event struct {
-	Time     time.Time
-	Kind     EventKind
-	Realm    Realm
+	Time     time.Time       // when Go learnt of it
+	Kind     EventKind       // what happened
+	Realm    Realm           // where it happened
 	Port     *Port           // the mirror of the port end: Go can post, disconnect and Recv as that end
 	How      How             // open: how the end opened
 	Name     string          // open: the port's name

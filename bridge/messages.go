@@ -17,9 +17,10 @@ import (
 // when a listener got it but none answered, and so on (Firefox's texts
 // differ; see the package doc).
 type SendError struct {
-	Message string
+	Message string // the browser's text
 }
 
+// Error says the message failed, with the browser's text.
 func (e *SendError) Error() string { return "extbridge: the message failed: " + e.Message }
 
 // SendMessage sends msg from this realm with runtime.sendMessage, as the

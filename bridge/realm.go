@@ -24,6 +24,7 @@ type realmConn struct {
 	listeners map[int]*Listener
 	inboxes   map[int]*Inbox
 	ended     bool
+	endErr    error // why it ended, once ended
 }
 
 func newRealmConn(s *session, e *Extension, c *hub.Conn) *realmConn {
@@ -101,8 +102,9 @@ func (rc *realmConn) takeOpened(id int) *Port {
 	return p
 }
 
-// errRealmEnded is the error of adding listeners to a realm that ended.
-func (rc *realmConn) errEnded() error { return rc.c.Err() }
+// errEnded is the error of adding listeners to a realm that ended.
+// The caller holds rc.mu; the error is the one Ended decided.
+func (rc *realmConn) errEnded() error { return rc.endErr }
 
 // addListener puts l in the realm.
 func (rc *realmConn) addListener(l *Listener) error {
@@ -247,6 +249,7 @@ func (rc *realmConn) Ended(cause error) error {
 	err := rc.closeCause(cause)
 	rc.mu.Lock()
 	rc.ended = true
+	rc.endErr = err
 	ports := rc.ports
 	rc.ports = map[int]*Port{}
 	rc.opened = map[int]*Port{}

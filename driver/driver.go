@@ -47,13 +47,13 @@ const (
 // Options configures Launch. The zero value launches headless Chromium with
 // no extension.
 type Options struct {
-	Browser    Kind      // zero value: Chromium
-	BinaryPath string    // zero: env EXTBRIDGE_CHROMIUM / EXTBRIDGE_FIREFOX, then PATH lookup
-	Extensions []string  // unpacked extension folders, each copied and instrumented
-	Headful    bool      // zero value: headless
-	Args       []string  // extra browser flags
-	Stderr     io.Writer // the browser's own output; nil discards it
-	Logger     *slog.Logger
+	Browser    Kind         // zero value: Chromium
+	BinaryPath string       // zero: env EXTBRIDGE_CHROMIUM / EXTBRIDGE_FIREFOX, then PATH lookup
+	Extensions []string     // unpacked extension folders, each copied and instrumented
+	Headful    bool         // zero value: headless
+	Args       []string     // extra browser flags
+	Stderr     io.Writer    // the browser's own output; nil discards it
+	Logger     *slog.Logger // extbridge's own warnings (bad frames, stragglers); nil discards them
 
 	// Env is extra environment for the browser and every process it starts
 	// ("KEY=value", e.g. a proxy or a locale); it wins over the process's

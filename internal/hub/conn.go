@@ -26,7 +26,8 @@ type Conn struct {
 	done chan struct{}
 
 	mu      sync.Mutex
-	err     error // why the connection ended
+	err     error // why the connection ended, once done is closed
+	ending  bool  // End has begun
 	nextReq int64
 	pending map[int64]*call
 }
@@ -111,10 +112,12 @@ func (c *Conn) SendControl(frame []byte) {
 func (c *Conn) Call(ctx context.Context, cmd Command, orphan func(ok json.RawMessage)) (json.RawMessage, error) {
 	cl := &call{ch: make(chan reply, 1)}
 	c.mu.Lock()
-	if c.err != nil {
-		err := c.err
+	if c.ending {
+		// The end is decided once the handler has said why; wait for it so
+		// a call racing the end reports the same error as the ports.
 		c.mu.Unlock()
-		return nil, err
+		<-c.done
+		return nil, c.Err()
 	}
 	c.nextReq++
 	id := c.nextReq
@@ -260,11 +263,11 @@ func (c *Conn) End(cause error) {
 		cause = errors.New("the connection was closed")
 	}
 	c.mu.Lock()
-	if c.err != nil {
+	if c.ending {
 		c.mu.Unlock()
 		return
 	}
-	c.err = cause // for now: calls racing with the end see it
+	c.ending = true // calls from now wait for done and see the final error
 	c.mu.Unlock()
 
 	err := cause
