@@ -88,6 +88,14 @@ func (b *Browser) NewTab(ctx context.Context, url string) (*Tab, error) {
 		b.mu.Lock()
 		b.tabs[t.id] = t
 		b.mu.Unlock()
+		// A tab closed by other hands (the extension, the page) leaves.
+		context.AfterFunc(t.s.life, func() {
+			b.mu.Lock()
+			if b.tabs[t.id] == t {
+				delete(b.tabs, t.id)
+			}
+			b.mu.Unlock()
+		})
 	}
 	return t, nil
 }
