@@ -112,10 +112,8 @@ type Browser struct {
 	stop        chan struct{}
 	watcher     sync.WaitGroup
 
-	swOnce sync.Once // ServiceWorker.enable, once
-	swErr  error
-
 	mu       sync.Mutex
+	sw       *session                  // a page's, with ServiceWorker on (WakeBackground)
 	tabs     map[int]*Tab              // the tabs Go opened, by tabs.Tab id
 	sessions map[target.ID]*session    // attached for Eval to targets Go did not open
 	workers  map[string]*workerSession // by extension id
@@ -168,7 +166,12 @@ func Launch(ctx context.Context, opts Options) (*Browser, error) {
 		workers:     make(map[string]*workerSession),
 	}
 	started := make(chan error, 1)
-	go func() { started <- chromedp.Do(browserCtx) }()
+	// The first call starts the browser. A browser-level one: chromedp
+	// attaches to no page (the mux has them all, see autoAttachPages).
+	go func() {
+		_, err := chromedp.CallBrowser(browserCtx, cdpbrowser.GetVersion, cdp.Empty{})
+		started <- err
+	}()
 	select {
 	case err := <-started:
 		m.started()

@@ -13,7 +13,6 @@ import (
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/cdproto/serviceworker"
 	"github.com/chromedp/cdproto/target"
-	"github.com/chromedp/chromedp"
 
 	"github.com/extbridge/extbridge/internal/bridgeinternal"
 	"github.com/extbridge/extbridge/internal/js"
@@ -39,14 +38,45 @@ const workerLinger = time.Second
 
 // WakeBackground starts the extension's service worker.
 func (b *Browser) WakeBackground(ctx context.Context, e bridgeinternal.Extension) error {
-	cctx := withDeadline(b.browserCtx, ctx)
-	b.swOnce.Do(func() { _, b.swErr = chromedp.Call(cctx, serviceworker.Enable, cdp.Empty{}) })
-	if b.swErr != nil {
-		return b.swErr
+	s, err := b.swSession(ctx)
+	if err != nil {
+		return err
 	}
-	_, err := chromedp.Call(cctx, serviceworker.StartWorker,
-		serviceworker.StartWorkerParams{ScopeURL: "chrome-extension://" + e.ID + "/"})
+	_, err = call(ctx, s, serviceworker.StartWorker, serviceworker.StartWorkerParams{ScopeURL: "chrome-extension://" + e.ID + "/"})
 	return err
+}
+
+// swSession returns a session with the ServiceWorker domain on, which only
+// page targets have: the session of a page the browser shows (the first
+// one it finds), or when there is none, of a hidden blank page opened for
+// it (a hidden target is in no tab strip: the extensions never see it).
+func (b *Browser) swSession(ctx context.Context) (*session, error) {
+	b.mu.Lock()
+	s := b.sw
+	b.mu.Unlock()
+	if s != nil && s.alive() {
+		return s, nil
+	}
+	s = b.mux.anyPage()
+	if s == nil {
+		yes := true
+		res, err := browserCall(ctx, b.mux, target.CreateTarget, target.CreateTargetParams{URL: "about:blank", Background: &yes, Hidden: &yes})
+		if err != nil {
+			return nil, err
+		}
+		if s = b.mux.autoSession(res.TargetID); s == nil {
+			if s, err = b.mux.attach(ctx, res.TargetID); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if _, err := call(ctx, s, serviceworker.Enable, cdp.Empty{}); err != nil {
+		return nil, err
+	}
+	b.mu.Lock()
+	b.sw = s
+	b.mu.Unlock()
+	return s, nil
 }
 
 // StopBackground terminates the extension's service worker.

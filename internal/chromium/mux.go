@@ -349,6 +349,19 @@ func (m *mux) autoSession(id target.ID) *session {
 	return nil
 }
 
+// anyPage returns the session of some page the browser attached the mux
+// to by itself, or nil.
+func (m *mux) anyPage() *session {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, s := range m.auto {
+		if s.alive() {
+			return s
+		}
+	}
+	return nil
+}
+
 // end fails every pending command and session once the pipe is gone.
 func (m *mux) end(err error) {
 	m.mu.Lock()
