@@ -244,7 +244,10 @@ func (b *Browser) Extensions() []*bridge.Extension {
 	return append([]*bridge.Extension(nil), b.exts...)
 }
 
-// NewTab opens a tab at url and returns once the page has loaded.
+// NewTab opens a tab at url and returns once the page has loaded. The tab
+// opens in the foreground of the browser's window, as a user's new tab
+// does: the tab that was in front before goes to the background (its
+// document.visibilityState is "hidden"), in both browsers.
 func (b *Browser) NewTab(ctx context.Context, url string) (*Tab, error) {
 	t, err := b.impl.openTab(ctx, url)
 	if err != nil {

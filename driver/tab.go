@@ -45,7 +45,9 @@ func (t *Tab) Close(ctx context.Context) error {
 	return t.impl.Close(ctx)
 }
 
-// Screenshot captures the visible part of the tab as a PNG.
+// Screenshot captures the visible part of the tab as a PNG. In Chromium it
+// brings the tab to the front first: a tab in the background has nothing
+// drawn.
 func (t *Tab) Screenshot(ctx context.Context) ([]byte, error) {
 	png, err := t.impl.Screenshot(ctx)
 	if err != nil {
@@ -56,7 +58,8 @@ func (t *Tab) Screenshot(ctx context.Context) ([]byte, error) {
 
 // ClickAction clicks the extension's toolbar button (its action or
 // browserAction) with this tab active, so the extension's
-// action.onClicked listeners run with this tab.
+// action.onClicked listeners run with this tab: it brings the tab to the
+// front of its window first, as a user would.
 func (t *Tab) ClickAction(ctx context.Context, e *bridge.Extension) error {
 	if err := t.impl.ClickAction(ctx, e.ID()); err != nil {
 		return fmt.Errorf("failed to click the action of %s: %w", e.Name(), err)
