@@ -13,26 +13,26 @@ import (
 )
 
 // MessageSender is runtime.MessageSender: who opened a port, as the browser
-// reports it to the receiving end.
+// reports it to the receiving end. Fields the browser leaves out are zero.
 type MessageSender struct {
-	ID           string   `json:"id,omitempty"`
-	URL          string   `json:"url,omitempty"`
-	Origin       string   `json:"origin,omitempty"`
-	DocumentID   string   `json:"documentId,omitempty"`
-	TLSChannelID string   `json:"tlsChannelId,omitempty"`
-	FrameID      int      `json:"frameId"`
-	Tab          *TabInfo `json:"tab,omitempty"`
+	ID           string   `json:"id,omitempty"`           // the sending extension's id
+	URL          string   `json:"url,omitempty"`          // the sending document's or worker's URL
+	Origin       string   `json:"origin,omitempty"`       // its origin
+	DocumentID   string   `json:"documentId,omitempty"`   // the sending document
+	TLSChannelID string   `json:"tlsChannelId,omitempty"` // with includeTlsChannelId, where the browser sets it
+	FrameID      int      `json:"frameId"`                // the sending frame: 0 the top frame
+	Tab          *TabInfo `json:"tab,omitempty"`          // the sending tab, for a content script or a page in a tab
 }
 
 // TabInfo is the part of tabs.Tab that a MessageSender carries.
 type TabInfo struct {
-	ID       int    `json:"id"`
-	Index    int    `json:"index"`
-	WindowID int    `json:"windowId"`
-	URL      string `json:"url,omitempty"`
-	Title    string `json:"title,omitempty"`
-	Active   bool   `json:"active"`
-	Status   string `json:"status,omitempty"`
+	ID       int    `json:"id"`               // tabs.Tab id
+	Index    int    `json:"index"`            // its position in its window
+	WindowID int    `json:"windowId"`         // its window
+	URL      string `json:"url,omitempty"`    // its URL, where the extension may see it
+	Title    string `json:"title,omitempty"`  // its title, where the extension may see it
+	Active   bool   `json:"active"`           // whether it is its window's selected tab
+	Status   string `json:"status,omitempty"` // "loading" or "complete"
 }
 
 // Port mirrors one end of a live runtime.Port in a realm of the extension.
