@@ -3,6 +3,7 @@ package bridge
 import (
 	"errors"
 	"slices"
+	"sync"
 
 	"github.com/extbridge/extbridge/internal/hub"
 )
@@ -10,6 +11,7 @@ import (
 // armed is a Go listener of the background (a Listener or an Inbox) that
 // outlives each background realm.
 type armed interface {
+	slotID() int
 	rearm() hub.Command
 	end(cause error)
 }
@@ -41,7 +43,10 @@ func (e *Extension) disarm(id int) {
 // rearm gives a background that has just connected the background
 // listeners Go has: each goes into the realm at once, and the listeners the
 // bridge did not add by itself before the extension's first event (its
-// hello says which) are added now.
+// hello says which) are added now, off the realm's read loop. rc.armed is
+// closed once they all are (or failed: the realm ended, or RealmTimeout),
+// so that Background returns only then: a message sent after it finds
+// Go's listeners in place.
 func (e *Extension) rearm(rc *realmConn) {
 	e.armMu.Lock()
 	var todo []armed
@@ -50,6 +55,14 @@ func (e *Extension) rearm(rc *realmConn) {
 	}
 	e.armMu.Unlock()
 	already := rc.c.Hello().Armed
+	var cmds []hub.Command
+	for _, id := range already {
+		if !slices.ContainsFunc(todo, func(a armed) bool { return a.slotID() == id }) {
+			// Closed while no background ran: the realm's storage still
+			// had it.
+			cmds = append(cmds, hub.Unlisten{L: id})
+		}
+	}
 	for _, a := range todo {
 		var id int
 		switch a := a.(type) {
@@ -63,9 +76,20 @@ func (e *Extension) rearm(rc *realmConn) {
 		if slices.Contains(already, id) {
 			continue
 		}
-		cmd := a.rearm()
-		rc.later(func() { _ = call(rc.s.closing(), rc, cmd, nil) })
+		cmds = append(cmds, a.rearm())
 	}
+	if len(cmds) == 0 {
+		close(rc.armed)
+		return
+	}
+	rc.later(func() {
+		defer close(rc.armed)
+		var wg sync.WaitGroup
+		for _, cmd := range cmds {
+			wg.Go(func() { _ = call(rc.s.closing(), rc, cmd, nil) })
+		}
+		wg.Wait()
+	})
 }
 
 // endArmed ends the background listeners: the browser session is over.

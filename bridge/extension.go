@@ -246,15 +246,25 @@ func (e *Extension) background(ctx context.Context) (*realmConn, error) {
 	e.mu.Lock()
 	rc := e.bg
 	e.mu.Unlock()
-	if rc != nil {
-		return rc, nil
-	}
-	if b := e.s.getBrowser(); b != nil {
-		if err := b.WakeBackground(ctx, e.driverExt()); err != nil {
-			return nil, fmt.Errorf("failed to wake the background of %s: %w", e.label(), err)
+	if rc == nil {
+		if b := e.s.getBrowser(); b != nil {
+			if err := b.WakeBackground(ctx, e.driverExt()); err != nil {
+				return nil, fmt.Errorf("failed to wake the background of %s: %w", e.label(), err)
+			}
+		}
+		var err error
+		if rc, err = e.waitRealm(ctx, "the background", func() *realmConn { return e.bg }); err != nil {
+			return nil, err
 		}
 	}
-	return e.waitRealm(ctx, "the background", func() *realmConn { return e.bg })
+	// A background that has just connected gets Go's listeners again
+	// first (bounded: each add ends with the realm or RealmTimeout).
+	select {
+	case <-rc.armed:
+		return rc, nil
+	case <-ctx.Done():
+		return nil, fmt.Errorf("failed to reach the background of %s: %w", e.label(), ctx.Err())
+	}
 }
 
 // backgroundCall runs a command in the background realm, waking it, and

@@ -25,6 +25,9 @@ type slot struct {
 	rc *realmConn // the realm the listeners are in; nil while the background sleeps
 }
 
+// slotID is the listener's id in the extension's realms.
+func (s *slot) slotID() int { return s.id }
+
 // realm is the realm the listeners are in now, or nil.
 func (s *slot) realm() *realmConn {
 	s.mu.Lock()

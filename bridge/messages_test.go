@@ -1,6 +1,7 @@
 package bridge
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -186,5 +187,51 @@ func TestMessageEvents(t *testing.T) {
 		if !strings.HasSuffix(got[i], want[i]) {
 			t.Errorf("event %d = %q, want it to end with %q", i, got[i], want[i])
 		}
+	}
+}
+
+// A background that connects again (a service worker's restart) gets Go's
+// listeners back before Background returns, so that a message sent after
+// Background finds them: Chromium's worker has no synchronous storage, and
+// Go adds them over the wire.
+func TestBackgroundWaitsForRearm(t *testing.T) {
+	h, e := newTestSession(t)
+	f := dialRealm(t, h, "background", h.hub.Token())
+	ctx := testCtx(t)
+	bg, err := e.Background(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		m := f.cmd()
+		f.send(map[string]any{"t": "r", "i": m["i"], "ok": nil})
+	}()
+	in, err := bg.OnMessage(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.ws.CloseNow() // the worker stopped
+	f2 := dialRealm(t, h, "background", h.hub.Token())
+	m := f2.cmd()
+	if m["c"] != "onmessage" {
+		t.Fatalf("the new background got %v, want the inbox's onmessage again", m)
+	}
+	// Not added yet: Background waits for it, which a context that has
+	// already ended shows without a timer.
+	ended, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := e.Background(ended); err == nil {
+		t.Fatal("Background returned before Go's listeners were in the new background")
+	}
+	f2.send(map[string]any{"t": "r", "i": m["i"], "ok": nil})
+	if _, err := e.Background(ctx); err != nil {
+		t.Fatalf("Background after the re-arm: %v", err)
+	}
+	go func() {
+		m := f2.cmd() // the inbox's removal
+		f2.send(map[string]any{"t": "r", "i": m["i"], "ok": nil})
+	}()
+	if err := in.Close(); err != nil {
+		t.Fatal(err)
 	}
 }

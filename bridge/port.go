@@ -245,6 +245,18 @@ func (p *Port) Disconnect() error {
 	return err
 }
 
+// release lets go of a port that no Go listener took (see hub.EncodeRelease).
+func (p *Port) release() {
+	if p.ended() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
+	defer cancel()
+	_ = p.rc.c.Send(ctx, hub.EncodeRelease(p.id))
+	p.rc.forgetPort(p)
+	p.finish(nil)
+}
+
 // Done is closed when either end disconnects or the realm that holds the
 // port goes away.
 func (p *Port) Done() <-chan struct{} { return p.queue.Done() }

@@ -25,6 +25,11 @@ type realmConn struct {
 	inboxes   map[int]*Inbox
 	ended     bool
 	endErr    error // why it ended, once ended
+
+	// armed is closed once a background realm has every Go listener of
+	// the extension's backgrounds added again (see Extension.rearm); it
+	// is closed from the start for the other realms.
+	armed chan struct{}
 }
 
 func newRealmConn(s *session, e *Extension, c *hub.Conn) *realmConn {
@@ -38,7 +43,7 @@ func newRealmConn(s *session, e *Extension, c *hub.Conn) *realmConn {
 	} else if hi.Top && info.Kind != RealmBackground {
 		info.FrameID = 0
 	}
-	return &realmConn{
+	rc := &realmConn{
 		s:         s,
 		ext:       e,
 		c:         c,
@@ -47,7 +52,12 @@ func newRealmConn(s *session, e *Extension, c *hub.Conn) *realmConn {
 		opened:    make(map[int]*Port),
 		listeners: make(map[int]*Listener),
 		inboxes:   make(map[int]*Inbox),
+		armed:     make(chan struct{}),
 	}
+	if info.Kind != RealmBackground {
+		close(rc.armed)
+	}
+	return rc
 }
 
 // describe names the realm for error messages.
@@ -236,9 +246,11 @@ func (rc *realmConn) Frame(f *hub.Frame) {
 			p.read()
 			l.deliver(p)
 		case p != nil:
-			// The listener was closed while the port was on its way: no one
-			// will accept it, so it must not stay open in the realm.
-			rc.later(func() { _ = p.Disconnect() })
+			// The listener was closed while the port was on its way (or a
+			// background added it again from storage after Go closed it):
+			// Go lets the port go, and the realm keeps it for the
+			// extension's own listener or disconnects it if it has none.
+			rc.later(func() { p.release() })
 		}
 	}
 }

@@ -90,3 +90,42 @@ func TestInboxSurvivesBackgroundRestart(t *testing.T) {
 		}
 	})
 }
+
+// A Listener closed while the background is stopped stays closed in the
+// backgrounds that start after (Firefox's event page keeps Go's listeners
+// in its storage to add them again at start-up): a port that connects later
+// reaches the extension's own listener and Go's new Listener, and nothing
+// disconnects it.
+func TestListenerClosedWhileBackgroundStopped(t *testing.T) {
+	drivertest.Run(t, func(t *testing.T, kind driver.Kind) {
+		e := setup(t, kind)
+		ext := e.ext(t, "echo") // echoes every port message itself
+		tab := e.tab(t, "index.html")
+		cs := contentScript(t, ext, tab, 0)
+		ctx := drivertest.Context(t)
+		old, err := background(t, ext).Listen(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := ext.StopBackground(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := old.Close(); err != nil {
+			t.Fatal(err)
+		}
+		l, err := background(t, ext).Listen(ctx) // wakes the background
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		p := connect(t, cs, "after-close")
+		in := acceptWhere(t, l, "after the old Listener closed", named("after-close"))
+		post(t, p, "to the echo")
+		drivertest.RecvMatch(t, p, `"to the echo"`) // the extension's own listener answers
+		post(t, in, "from Go as the background")
+		drivertest.RecvMatch(t, p, `"from Go as the background"`)
+		if _, err := old.Accept(ctx); err == nil {
+			t.Fatal("the closed Listener accepted a port")
+		}
+	})
+}

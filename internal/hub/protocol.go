@@ -226,6 +226,13 @@ func EncodeDisconnect(p int) []byte {
 	return append(strconv.AppendInt([]byte(`{"c":"disc","p":`), int64(p), 10), '}')
 }
 
+// EncodeRelease returns {"c":"release","p":P}: port P reached a Go
+// listener that no longer exists; the realm keeps it for the extension's
+// own listener, or disconnects it when no listener of the extension took it.
+func EncodeRelease(p int) []byte {
+	return append(strconv.AppendInt([]byte(`{"c":"release","p":`), int64(p), 10), '}')
+}
+
 // Watch frames tell a realm whether a Watch is open, which sets how soon it
 // reports the extension's own events.
 var (

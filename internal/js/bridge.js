@@ -393,6 +393,7 @@
           if (how) {
             try {
               const rec = track(arguments[0], how);
+              rec.own = true; // the extension's own listener has it too
               if (earlyPorts !== null) push(earlyPorts, rec);
             } catch (e) { /* never break the extension */ }
           }
@@ -1050,6 +1051,20 @@
     if (c === "disc") {
       const rec = mapGet(byId, own(cmd, "p"));
       if (!rec) return;
+      rec.open = false;
+      mapDelete(byId, rec.id);
+      try { rec.disc(); } catch (e) { /* already gone */ }
+      return;
+    }
+    if (c === "release") {
+      // A Go listener that no longer exists got the port (it was closed
+      // while the port was on its way, or added again from storage by a
+      // background that started after Go closed it): the port stays the
+      // extension's if its own listener got it too, and is disconnected
+      // otherwise, as the browser does a port that no listener took.
+      const rec = mapGet(byId, own(cmd, "p"));
+      if (!rec) return;
+      if (rec.own) { rec.go = false; return; }
       rec.open = false;
       mapDelete(byId, rec.id);
       try { rec.disc(); } catch (e) { /* already gone */ }
