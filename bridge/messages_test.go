@@ -11,13 +11,8 @@ import (
 // failure is a *SendError with the browser's text, and a value JSON cannot
 // encode fails before anything is sent.
 func TestSendMessage(t *testing.T) {
-	h, e := newTestSession(t)
-	f := dialRealm(t, h, "background", h.hub.Token())
+	_, _, f, bg := fakeBackground(t)
 	ctx := testCtx(t)
-	bg, err := e.Background(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
 	go func() {
 		m := f.cmd()
 		if m["c"] != "send" || m["ext"] != "other" || m["msg"].(map[string]any)["q"] != "hi" {
@@ -36,7 +31,7 @@ func TestSendMessage(t *testing.T) {
 	if err := bg.SendMessageTo(ctx, "other", map[string]string{"q": "hi"}, &out); err != nil || out.A != 1 {
 		t.Fatalf("SendMessageTo = %+v, %v", out, err)
 	}
-	err = bg.SendMessage(ctx, "x", nil)
+	err := bg.SendMessage(ctx, "x", nil)
 	var se *SendError
 	if !errors.As(err, &se) || se.Message != "Could not establish connection. Receiving end does not exist." {
 		t.Fatalf("SendMessage to nobody = %v", err)
@@ -54,13 +49,8 @@ func TestSendMessage(t *testing.T) {
 // An inbox receives messages with their sender, Respond answers once, and
 // the realm's end ends the inbox.
 func TestInbox(t *testing.T) {
-	h, e := newTestSession(t)
-	f := dialRealm(t, h, "background", h.hub.Token())
+	h, e, f, bg := fakeBackground(t)
 	ctx := testCtx(t)
-	bg, err := e.Background(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
 	go func() {
 		m := f.cmd()
 		f.send(map[string]any{"t": "r", "i": m["i"], "ok": nil})
@@ -107,7 +97,18 @@ func TestInbox(t *testing.T) {
 	if m["c"] != "onmessage" {
 		t.Fatalf("the new background got %v, want the inbox's onmessage again", m)
 	}
+	// Until it is in, Background waits (so that a message sent after
+	// Background finds Go's listener), which a context that has already
+	// ended shows without a timer.
+	ended, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := e.Background(ended); err == nil {
+		t.Fatal("Background returned before Go's listener was in the new background")
+	}
 	f2.send(map[string]any{"t": "r", "i": m["i"], "ok": nil})
+	if _, err := e.Background(ctx); err != nil {
+		t.Fatalf("Background after the re-arm: %v", err)
+	}
 	f2.send(map[string]any{"t": "inbox", "l": m["l"], "m": 1, "d": "after the restart"})
 	if msg, err := in.Next(ctx); err != nil || string(msg.Data) != `"after the restart"` {
 		t.Fatalf("Next after the restart = %+v, %v", msg, err)
@@ -125,10 +126,7 @@ func TestInboxEndsWithItsRealm(t *testing.T) {
 		t.Fatal(err)
 	}
 	cs := &Context{ext: e, kind: RealmContent, rc: rc}
-	go func() {
-		m := f.cmd()
-		f.send(map[string]any{"t": "r", "i": m["i"], "ok": nil})
-	}()
+	f.answerNext()
 	in, err := cs.OnMessage(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -187,51 +185,5 @@ func TestMessageEvents(t *testing.T) {
 		if !strings.HasSuffix(got[i], want[i]) {
 			t.Errorf("event %d = %q, want it to end with %q", i, got[i], want[i])
 		}
-	}
-}
-
-// A background that connects again (a service worker's restart) gets Go's
-// listeners back before Background returns, so that a message sent after
-// Background finds them: Chromium's worker has no synchronous storage, and
-// Go adds them over the wire.
-func TestBackgroundWaitsForRearm(t *testing.T) {
-	h, e := newTestSession(t)
-	f := dialRealm(t, h, "background", h.hub.Token())
-	ctx := testCtx(t)
-	bg, err := e.Background(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		m := f.cmd()
-		f.send(map[string]any{"t": "r", "i": m["i"], "ok": nil})
-	}()
-	in, err := bg.OnMessage(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.ws.CloseNow() // the worker stopped
-	f2 := dialRealm(t, h, "background", h.hub.Token())
-	m := f2.cmd()
-	if m["c"] != "onmessage" {
-		t.Fatalf("the new background got %v, want the inbox's onmessage again", m)
-	}
-	// Not added yet: Background waits for it, which a context that has
-	// already ended shows without a timer.
-	ended, cancel := context.WithCancel(ctx)
-	cancel()
-	if _, err := e.Background(ended); err == nil {
-		t.Fatal("Background returned before Go's listeners were in the new background")
-	}
-	f2.send(map[string]any{"t": "r", "i": m["i"], "ok": nil})
-	if _, err := e.Background(ctx); err != nil {
-		t.Fatalf("Background after the re-arm: %v", err)
-	}
-	go func() {
-		m := f2.cmd() // the inbox's removal
-		f2.send(map[string]any{"t": "r", "i": m["i"], "ok": nil})
-	}()
-	if err := in.Close(); err != nil {
-		t.Fatal(err)
 	}
 }

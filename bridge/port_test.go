@@ -124,16 +124,32 @@ func (f *fakeRealm) serveConnect() int {
 	return id
 }
 
-func setupPort(t *testing.T) (*session, *Extension, *fakeRealm, *Port) {
+// answerNext answers the next command Go sends with null, in the
+// background.
+func (f *fakeRealm) answerNext() {
+	go func() {
+		m := f.cmd()
+		f.send(map[string]any{"t": "r", "i": m["i"], "ok": nil})
+	}()
+}
+
+// fakeBackground starts a session whose extension has a fake background
+// realm connected, and returns it with that realm and its Context.
+func fakeBackground(t *testing.T) (*session, *Extension, *fakeRealm, *Context) {
 	t.Helper()
 	h, e := newTestSession(t)
 	f := dialRealm(t, h, "background", h.hub.Token())
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	bg, err := e.Background(ctx)
+	bg, err := e.Background(testCtx(t))
 	if err != nil {
 		t.Fatal(err)
 	}
+	return h, e, f, bg
+}
+
+func setupPort(t *testing.T) (*session, *Extension, *fakeRealm, *Port) {
+	t.Helper()
+	h, e, f, bg := fakeBackground(t)
+	ctx := testCtx(t)
 	go f.serveConnect()
 	p, err := bg.Connect(ctx, ConnectInfo{Name: "unit"})
 	if err != nil {
@@ -324,17 +340,9 @@ func TestBadTokenRejected(t *testing.T) {
 }
 
 func TestListenerAcceptAndClose(t *testing.T) {
-	h, e := newTestSession(t)
-	f := dialRealm(t, h, "background", h.hub.Token())
+	_, _, f, bg := fakeBackground(t)
 	ctx := testCtx(t)
-	bg, err := e.Background(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		m := f.cmd()
-		f.send(map[string]any{"t": "r", "i": m["i"], "ok": nil})
-	}()
+	f.answerNext()
 	l, err := bg.Listen(ctx)
 	if err != nil {
 		t.Fatal(err)
