@@ -12,6 +12,7 @@ import (
 // outlives each background realm.
 type armed interface {
 	slotID() int
+	joinRealm(rc *realmConn) error // puts it in the realm's table
 	rearm() hub.Command
 	end(cause error)
 }
@@ -64,16 +65,8 @@ func (e *Extension) rearm(rc *realmConn) {
 		}
 	}
 	for _, a := range todo {
-		var id int
-		switch a := a.(type) {
-		case *Listener:
-			id = a.id
-			_ = rc.addListener(a)
-		case *Inbox:
-			id = a.id
-			_ = rc.addInbox(a)
-		}
-		if slices.Contains(already, id) {
+		_ = a.joinRealm(rc)
+		if slices.Contains(already, a.slotID()) {
 			continue
 		}
 		cmds = append(cmds, a.rearm())

@@ -354,9 +354,10 @@ func (e *Extension) ContentScript(ctx context.Context, tabID, frameID int) (*Con
 	var id string
 	if frameID == 0 {
 		// The top frame's world, straight from the browser where the
-		// driver can (Chromium: its isolated worlds over CDP).
-		if loc, ok := e.s.getBrowser().(bridgeinternal.ContentLocator); ok {
-			id, _ = loc.LocateContent(ctx, e.driverExt(), tabID)
+		// driver can (Chromium: its isolated worlds over CDP; Firefox: the
+		// chrome scope).
+		if b := e.s.getBrowser(); b != nil {
+			id, _ = b.LocateContent(ctx, e.driverExt(), tabID)
 		}
 	}
 	if id == "" {

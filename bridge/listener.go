@@ -94,6 +94,8 @@ func (l *Listener) end(cause error) {
 	l.ports.Close(&endedError{what: "listener", sentinel: ErrListenerClosed, cause: cause})
 }
 
+func (l *Listener) joinRealm(rc *realmConn) error { return rc.addListener(l) }
+
 // rearm is the command that adds the listener in a new background.
 func (l *Listener) rearm() hub.Command { return hub.Listen{L: l.id, Replay: true} }
 

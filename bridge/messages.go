@@ -184,6 +184,8 @@ func (in *Inbox) Close() error {
 	return in.remove(hub.OffMessage{L: in.id})
 }
 
+func (in *Inbox) joinRealm(rc *realmConn) error { return rc.addInbox(in) }
+
 // rearm is the command that adds the listeners in a new background.
 func (in *Inbox) rearm() hub.Command { return hub.OnMessage{L: in.id} }
 

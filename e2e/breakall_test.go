@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/extbridge/extbridge/bridge"
 	"github.com/extbridge/extbridge/driver"
@@ -83,7 +84,7 @@ func TestBreakAll(t *testing.T) {
 		}
 		defer l.Close()
 
-		page := pagesURL + "index.html?" + url.QueryEscape(t.Name())
+		page := pagesURL + "index.html?" + url.QueryEscape(unique(t))
 		tab := drivertest.NewTab(t, b, page)
 
 		// The content script's own port at both ends, what it posted after
@@ -175,7 +176,8 @@ func TestBreakAllPages(t *testing.T) {
 	drivertest.Run(t, func(t *testing.T, kind driver.Kind) {
 		b, ext := breakallBrowser(t, kind)
 		w := drivertest.Watch(t, ext)
-		tab := drivertest.NewTab(t, b, pagesURL+"index.html?"+url.QueryEscape(t.Name()))
+		start := time.Now()
+		tab := drivertest.NewTab(t, b, pagesURL+"index.html?"+url.QueryEscape(unique(t)))
 		// The background opens and closes the page's tabs: Firefox does not
 		// let a tab navigate to a moz-extension: URL from outside.
 		opener := connect(t, contentScript(t, ext, tab, 0), "opener")
@@ -192,7 +194,7 @@ func TestBreakAllPages(t *testing.T) {
 		}
 		pages := map[string]*pageRealm{} // by realm id
 		bgEnds := map[*bridge.Port]bool{}
-		drivertest.WaitEvent(t, w, "two pages opening breakall-page and posting their count", func(ev bridge.Event) bool {
+		drivertest.WaitEvent(t, w, "two pages opening breakall-page and posting their count", since(start, func(ev bridge.Event) bool {
 			switch {
 			case ev.Kind == bridge.EventOpen && ev.Realm.Kind == bridge.RealmPage && ev.Name == "breakall-page":
 				pages[ev.Realm.ID] = &pageRealm{end: ev.Port, tab: -1}
@@ -213,7 +215,7 @@ func TestBreakAllPages(t *testing.T) {
 				}
 			}
 			return done == 2 && len(bgEnds) == 2
-		})
+		}))
 		for id, p := range pages {
 			t.Logf("%s: page #%s replaced %d builtin members", kind, id[:6], p.broken)
 			if p.broken < brokenFloor {
@@ -277,7 +279,8 @@ func TestBreakAllFrames(t *testing.T) {
 		b, ext := breakallBrowser(t, kind)
 		ctx := drivertest.Context(t)
 		w := drivertest.Watch(t, ext)
-		tab := drivertest.NewTab(t, b, pagesURL+"frames.html?"+url.QueryEscape(t.Name()))
+		start := time.Now()
+		tab := drivertest.NewTab(t, b, pagesURL+"frames.html?"+url.QueryEscape(unique(t)))
 		frames, err := ext.Frames(ctx, tab.ID()) // webNavigation, from the broken background
 		if err != nil {
 			t.Fatal(err)
@@ -292,12 +295,12 @@ func TestBreakAllFrames(t *testing.T) {
 			t.Fatalf("frames of frames.html = %+v, want two subframes", frames)
 		}
 		ends := map[string]*bridge.Port{} // the subframes' ends of breakall-cs, by URL
-		drivertest.WaitEvent(t, w, "both subframes opening breakall-cs", func(ev bridge.Event) bool {
+		drivertest.WaitEvent(t, w, "both subframes opening breakall-cs", since(start, func(ev bridge.Event) bool {
 			if _, ok := byURL[ev.Realm.URL]; ok && ev.Kind == bridge.EventOpen && ev.Realm.Kind == bridge.RealmContent && ev.Name == "breakall-cs" {
 				ends[ev.Realm.URL] = ev.Port
 			}
 			return len(ends) == 2
-		})
+		}))
 		// echoRealm posts as a subframe's end; the background's echo arriving
 		// there is an event of the subframe's realm.
 		asked := 0

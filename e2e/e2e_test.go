@@ -8,7 +8,9 @@ import (
 	"net/http/httptest"
 	"os"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/extbridge/extbridge/bridge"
 	"github.com/extbridge/extbridge/driver"
@@ -157,4 +159,22 @@ func acceptWhere(t *testing.T, l *bridge.Listener, what string, pred func(*bridg
 // named accepts the port with this name.
 func named(name string) func(*bridge.Port) bool {
 	return func(p *bridge.Port) bool { return p.Name() == name }
+}
+
+// runs counts the runs of the tests, for unique.
+var runs atomic.Int64
+
+// unique names this run of the test: its name and a number no other run
+// in this process has. The tests share their browsers, and a Watch starts
+// at the oldest event the extension kept, so a URL or message that picks a
+// test's own events out of the history must differ from every earlier
+// run's, -count=N included.
+func unique(t *testing.T) string {
+	return fmt.Sprintf("%s~%d", t.Name(), runs.Add(1))
+}
+
+// since accepts the events Go learnt of from start on: a test's own, on a
+// shared browser whose history has earlier tests' events of the same kind.
+func since(start time.Time, pred func(bridge.Event) bool) func(bridge.Event) bool {
+	return func(ev bridge.Event) bool { return !ev.Time.Before(start) && pred(ev) }
 }

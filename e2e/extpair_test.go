@@ -125,7 +125,7 @@ func TestWatchFromTheFirstInstruction(t *testing.T) {
 			return ev.Kind == bridge.EventMessage && ev.Outgoing && ev.Port.Name() == "from-a-at-startup"
 		})
 
-		page := "index.html?" + t.Name()
+		page := "index.html?" + unique(t)
 		drivertest.NewTab(t, br, pagesURL+page)
 		drivertest.WaitEvent(t, w, "the document_start port", func(ev bridge.Event) bool {
 			return ev.Kind == bridge.EventOpen && ev.Realm.Kind == "content" && ev.Name == "a-document-start" && ev.Realm.URL == pagesURL+page

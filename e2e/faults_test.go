@@ -203,7 +203,7 @@ func TestFaultTabClosed(t *testing.T) {
 	drivertest.Run(t, func(t *testing.T, kind driver.Kind) {
 		e := setup(t, kind)
 		ext := e.ext(t, "echo")
-		tab := drivertest.NewTab(t, e.b, pagesURL+"index.html?"+t.Name())
+		tab := drivertest.NewTab(t, e.b, pagesURL+"index.html?"+unique(t))
 		cs := contentScript(t, ext, tab, 0)
 		p := connect(t, cs, "tab-closed")
 		post(t, p, "hi")

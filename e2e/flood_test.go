@@ -22,7 +22,7 @@ document.title = "flooded";
 		e := setup(t, kind)
 		ext := e.ext(t, "echo")
 		drivertest.NewTab(t, e.b, flood)
-		tab := e.tab(t, "index.html?"+url.QueryEscape(t.Name()))
+		tab := e.tab(t, "index.html?"+url.QueryEscape(unique(t)))
 		p := connect(t, contentScript(t, ext, tab, 0), "after-the-flood")
 		post(t, p, "still fine")
 		drivertest.RecvMatch(t, p, `"still fine"`)

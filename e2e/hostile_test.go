@@ -193,7 +193,7 @@ func TestHostileExtension(t *testing.T) {
 	drivertest.Run(t, func(t *testing.T, kind driver.Kind) {
 		b, _, ext := hostileBrowser(t, kind)
 		ctx := drivertest.Context(t)
-		page := "index.html?" + url.QueryEscape(t.Name())
+		page := "index.html?" + url.QueryEscape(unique(t))
 		tab := drivertest.NewTab(t, b, pagesURL+page)
 		w := drivertest.Watch(t, ext)
 

@@ -40,7 +40,7 @@ func TestListenerExceptions(t *testing.T) {
 		ctx := drivertest.Context(t)
 		w := drivertest.Watch(t, ext)
 		start := time.Now() // the Watch replays older events of the shared browser
-		page := pagesURL + "index.html?" + url.QueryEscape(t.Name())
+		page := pagesURL + "index.html?" + url.QueryEscape(unique(t))
 		tab := drivertest.NewTab(t, b, page)
 
 		want := map[bridge.RealmKind]map[string]int{}

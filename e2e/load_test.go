@@ -49,7 +49,7 @@ func loadBrowser(t *testing.T, kind driver.Kind) (*driver.Browser, *bridge.Exten
 func TestLoadManyPorts(t *testing.T) {
 	drivertest.Run(t, func(t *testing.T, kind driver.Kind) {
 		b, ext := loadBrowser(t, kind)
-		tab := drivertest.NewTab(t, b, pagesURL+"index.html?"+t.Name())
+		tab := drivertest.NewTab(t, b, pagesURL+"index.html?"+unique(t))
 		ctx := drivertest.Context(t)
 		cs := contentScript(t, ext, tab, 0)
 		bg := background(t, ext)
@@ -146,7 +146,7 @@ func TestLoadManyPorts(t *testing.T) {
 func TestLoadLargeMessages(t *testing.T) {
 	drivertest.Run(t, func(t *testing.T, kind driver.Kind) {
 		b, ext := loadBrowser(t, kind)
-		tab := drivertest.NewTab(t, b, pagesURL+"index.html?"+t.Name())
+		tab := drivertest.NewTab(t, b, pagesURL+"index.html?"+unique(t))
 		p := connect(t, contentScript(t, ext, tab, 0), "large")
 		ctx := drivertest.Context(t)
 		for _, size := range []int{1 << 20, 16 << 20} {

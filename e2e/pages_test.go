@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/extbridge/extbridge/bridge"
 	"github.com/extbridge/extbridge/driver"
@@ -191,6 +192,7 @@ func TestExtensionPage(t *testing.T) {
 		ext := e.ext(t, "extpages")
 		w := drivertest.Watch(t, ext)
 		ctx := drivertest.Context(t)
+		start := time.Now()
 		tab, err := e.b.OpenPage(ctx, ext, "options.html")
 		if err != nil {
 			t.Fatal(err)
@@ -204,9 +206,9 @@ func TestExtensionPage(t *testing.T) {
 		if err := page.Eval(ctx, `globalThis.ran`, &ran); err != nil || ran != "options" {
 			t.Errorf("globalThis.ran = %q, %v; the page's own script did not run", ran, err)
 		}
-		ev := drivertest.WaitEvent(t, w, "the options page's own port", func(ev bridge.Event) bool {
+		ev := drivertest.WaitEvent(t, w, "the options page's own port", since(start, func(ev bridge.Event) bool {
 			return ev.Kind == bridge.EventOpen && ev.Realm.Kind == "page" && ev.Name == "from-options"
-		})
+		}))
 		if !strings.HasSuffix(ev.Realm.URL, "/options.html") || ev.Realm.TabID != tab.ID() {
 			t.Errorf("the page's realm = %+v, want options.html in tab %d", ev.Realm, tab.ID())
 		}
@@ -257,6 +259,7 @@ func TestActionPopup(t *testing.T) {
 		w := drivertest.Watch(t, ext)
 		ctx := drivertest.Context(t)
 		web := e.tab(t, "index.html")
+		start := time.Now()
 		if err := web.ClickAction(ctx, ext); err != nil {
 			t.Fatal(err)
 		}
@@ -264,9 +267,23 @@ func TestActionPopup(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		drivertest.WaitEvent(t, w, "the popup's own port", func(ev bridge.Event) bool {
+		own := drivertest.WaitEvent(t, w, "the popup's own port", since(start, func(ev bridge.Event) bool {
 			return ev.Kind == bridge.EventOpen && ev.Realm.Kind == "page" && ev.Name == "from-popup"
-		})
+		}))
+		// The popup closes with the test, as a user's click elsewhere
+		// closes it (a click on the action while it is open would close
+		// it too, in Firefox): its own port ends with it.
+		defer func() {
+			if err := popup.Eval(ctx, `window.close()`, nil); err != nil {
+				t.Errorf("closing the popup: %v", err)
+				return
+			}
+			select {
+			case <-own.Port.Done():
+			case <-ctx.Done():
+				t.Errorf("the popup did not close: %v", ctx.Err())
+			}
+		}()
 		var ran string
 		if err := popup.Eval(ctx, `globalThis.ran`, &ran); err != nil || ran != "popup" {
 			t.Errorf("globalThis.ran = %q, %v; the popup's own script did not run", ran, err)

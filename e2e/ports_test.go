@@ -413,7 +413,7 @@ func TestWatchSeesPortsFromTheStart(t *testing.T) {
 	drivertest.Run(t, func(t *testing.T, kind driver.Kind) {
 		e := setup(t, kind)
 		ext := e.ext(t, "pingpong")
-		page := "index.html?" + t.Name() // a URL no other tab has
+		page := "index.html?" + unique(t) // a URL no other tab has
 		e.tab(t, page)
 		w := drivertest.Watch(t, ext)
 		ev := drivertest.WaitEvent(t, w, "the content script opening port-from-cs in the new tab", func(ev bridge.Event) bool {
@@ -468,14 +468,15 @@ func TestConsoleAndErrorsInWatch(t *testing.T) {
 		ext := e.ext(t, "pingpong")
 		w := drivertest.Watch(t, ext)
 		w2 := drivertest.Watch(t, ext) // each expectation reads its own watch: the order between realms is free
-		tab := e.tab(t, "index.html?"+t.Name())
+		id := unique(t)
+		tab := e.tab(t, "index.html?"+id)
 		p := connect(t, contentScript(t, ext, tab, 0), "port-from-cs")
-		post(t, p, map[string]string{"greeting": "log me " + t.Name()})
+		post(t, p, map[string]string{"greeting": "log me " + id})
 		drivertest.WaitEvent(t, w, "the background logging the greeting", func(ev bridge.Event) bool {
-			return ev.Kind == bridge.EventLog && ev.Realm.Kind == "background" && ev.Level == "log" && contains(ev.Text, "log me "+t.Name())
+			return ev.Kind == bridge.EventLog && ev.Realm.Kind == "background" && ev.Level == "log" && contains(ev.Text, "log me "+id)
 		})
 		drivertest.WaitEvent(t, w2, "the content script logging the background's greeting", func(ev bridge.Event) bool {
-			return ev.Kind == bridge.EventLog && ev.Realm.Kind == "content" && contains(ev.Realm.URL, t.Name()) && contains(ev.Text, "hi there content script!")
+			return ev.Kind == bridge.EventLog && ev.Realm.Kind == "content" && contains(ev.Realm.URL, id) && contains(ev.Text, "hi there content script!")
 		})
 		// An error thrown by extension code in a listener is reported.
 		bg := background(t, ext)

@@ -10,6 +10,13 @@ import (
 )
 
 // Watch starts a watch on e's port events that closes with the test.
+//
+// Like [bridge.Extension.Watch], it starts at the oldest event the
+// extension kept. On a [Shared] browser that history holds the events of
+// the tests that ran before (and of earlier runs of this one, with
+// -count), so a test picks its own out by something only it has: its
+// tab's id or a URL with the test's name and a run number in it, a
+// message it posted, or an event's Time after the test began.
 func Watch(t testing.TB, e *bridge.Extension) *bridge.Watch {
 	t.Helper()
 	w, err := e.Watch(context.Background())

@@ -34,18 +34,15 @@ type Browser interface {
 	// with tabID -1 the one (a popup, any page not in a tab) whose bridge
 	// realm is realmID. With both, the page in the tab must be that realm.
 	EvalPage(ctx context.Context, ext Extension, tabID int, realmID, js string) (json.RawMessage, error)
+	// LocateContent finds the bridge realm of the extension's
+	// content-script world in the top frame of a tab through the browser's
+	// own protocol, without asking the background. It returns "" where it
+	// finds none (the caller then asks the background, which also injects
+	// the bridge into a page that predates it).
+	LocateContent(ctx context.Context, ext Extension, tabID int) (realmID string, err error)
 	// Exited reports whether the browser process is gone. The bridge asks
 	// when a realm's wire breaks, to tell a dead browser from a dead realm.
 	Exited() bool
-}
-
-// ContentLocator is what a driver may do beside Browser: find the bridge
-// realm of an extension's content-script world in the top frame of a tab
-// through the browser's own protocol, without asking the background. It
-// returns "" where it finds none (the caller then asks the background,
-// which also injects the bridge into a page that predates it).
-type ContentLocator interface {
-	LocateContent(ctx context.Context, ext Extension, tabID int) (realmID string, err error)
 }
 
 // Extension names an extension of the launch for the driver.

@@ -179,7 +179,7 @@ func (s *session) listWorlds(ctx context.Context) ([]world, error) {
 
 // LocateContent finds the bridge realm of the extension's content-script
 // world in the top frame of a tab over CDP, without asking the background
-// (see bridgeinternal.ContentLocator): the isolated world of the top frame
+// (see bridgeinternal.Browser.LocateContent): the isolated world of the top frame
 // whose origin is the extension's. It returns "" when that world has no
 // bridge, or there is none (the page predates the bridge, or the
 // extension's content scripts do not match it).

@@ -273,7 +273,7 @@ func (f *Browser) EvalContent(ctx context.Context, e bridgeinternal.Extension, t
 
 // LocateContent finds the bridge realm of the extension's content-script
 // world in the top frame of a tab from the chrome scope, without asking
-// the background (see bridgeinternal.ContentLocator): "" when that world
+// the background (see bridgeinternal.Browser.LocateContent): "" when that world
 // has no bridge, or there is none.
 func (f *Browser) LocateContent(ctx context.Context, e bridgeinternal.Extension, tabID int) (string, error) {
 	raw, err := f.eval(ctx, e, "locate", tabID, 0, "", "")
