@@ -139,6 +139,12 @@ func TestPingpongClickThePage(t *testing.T) {
 		w2 := drivertest.Watch(t, ext) // the realms report in their own order
 		tab := e.tab(t, "index.html")
 		contentScript(t, ext, tab, 0) // so that its events carry the tab
+		// The content script listens for clicks from when it connects.
+		drivertest.WaitEvent(t, w2, "the content script's port reaching the background", func(ev bridge.Event) bool {
+			s := ev.Sender
+			return ev.Kind == bridge.EventOpen && ev.Realm.Kind == "background" && ev.Name == "port-from-cs" && !ev.ByGo &&
+				s != nil && s.Tab != nil && s.Tab.ID == tab.ID()
+		})
 		if err := tab.Click(drivertest.Context(t), "#content"); err != nil {
 			t.Fatal(err)
 		}

@@ -18,7 +18,8 @@ import (
 )
 
 // demo runs the MDN runtime.connect example on the embedded pingpong
-// fixture, with Go playing the content script, and prints a transcript.
+// fixture, with Go playing the content script beside the page's own, a real
+// click on the page and one on the toolbar button, and prints a transcript.
 func demo(args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	browser := fs.String("browser", "chromium", "browser: chromium or firefox")
@@ -69,7 +70,8 @@ func demo(args []string, stdout io.Writer) error {
 	}
 	defer w.Close()
 	var bgView []bridge.Event
-	waitBackground := func(outgoing bool, text string) error {
+	var pageOpened bool // the page's own content script has connected
+	waitBackground := func(done func(ev bridge.Event) bool) error {
 		for {
 			ev, err := w.Next(ctx)
 			if err != nil {
@@ -79,12 +81,26 @@ func demo(args []string, stdout io.Writer) error {
 				continue
 			}
 			bgView = append(bgView, ev)
-			if ev.Kind == bridge.EventMessage && ev.Outgoing == outgoing && strings.Contains(string(ev.Data), text) {
+			if ev.Kind == bridge.EventOpen && !ev.ByGo {
+				pageOpened = true
+			}
+			if done(ev) {
 				return nil
 			}
 		}
 	}
+	message := func(outgoing bool, text string) func(ev bridge.Event) bool {
+		return func(ev bridge.Event) bool {
+			return ev.Kind == bridge.EventMessage && ev.Outgoing == outgoing && strings.Contains(string(ev.Data), text)
+		}
+	}
 
+	// The page's own content script connects first (it listens for clicks
+	// from then on), so that Go's port is the one the background answers
+	// the toolbar button on: MDN's background keeps the last port.
+	if err := waitBackground(func(bridge.Event) bool { return pageOpened }); err != nil {
+		return err
+	}
 	cs, err := ext.ContentScript(ctx, tab.ID(), 0)
 	if err != nil {
 		return err
@@ -114,12 +130,16 @@ func demo(args []string, stdout io.Writer) error {
 	if err := post(map[string]string{"greeting": "hello from content script"}); err != nil {
 		return err
 	}
-	if err := post(map[string]string{"greeting": "they clicked the page!"}); err != nil {
+	// A real click on the page: the page's own content script posts
+	// "they clicked the page!" on its port, as MDN's example does.
+	say("  (clicking the page: Tab.Click(%q), a trusted click)", "#content")
+	if err := tab.Click(ctx, "#content"); err != nil {
 		return err
 	}
-	if err := waitBackground(false, "they clicked the page!"); err != nil {
+	if err := waitBackground(message(false, "they clicked the page!")); err != nil {
 		return err
 	}
+	say("  page's content script -> background   %s", bgView[len(bgView)-1].Data)
 	say("  (clicking the extension's toolbar button)")
 	if err := tab.ClickAction(ctx, ext); err != nil {
 		return err
@@ -128,7 +148,7 @@ func demo(args []string, stdout io.Writer) error {
 		return err
 	}
 
-	if err := waitBackground(true, "they clicked the button!"); err != nil {
+	if err := waitBackground(message(true, "they clicked the button!")); err != nil {
 		return err
 	}
 	say("")

@@ -31,6 +31,8 @@ func TestDemo(t *testing.T) {
 			`background -> Go   {"greeting":"hi there content script!"}`,
 			`Go -> background   {"greeting":"hello from content script"}`,
 			`background -> Go   {"greeting":"they clicked the button!"}`,
+			`(clicking the page: Tab.Click("#content"), a trusted click)`,
+			`page's content script -> background   {"greeting":"they clicked the page!"}`,
 			`<- {"greeting":"they clicked the page!"}`,
 			"Go disconnected the port",
 		} {
