@@ -293,6 +293,23 @@ func TestWatchClosedOutput(t *testing.T) {
 	})
 }
 
+// demo | head: the demo goes on to its end with its output closed, closes
+// the browser and removes its folders, rather than dying of SIGPIPE.
+func TestDemoClosedOutput(t *testing.T) {
+	drivertest.Run(t, func(t *testing.T, kind driver.Kind) {
+		tmp := t.TempDir()
+		c := startCLI(t, false, []string{"TMPDIR=" + tmp}, "demo", "-browser", string(kind))
+		c.expectAnywhere("launched")
+		c.stdout.Close() // as head does once it has its lines
+		if status := c.wait(); status != 0 {
+			t.Errorf("exit status %d after stdout closed, want 0; stderr:\n%s", status, c.stderr())
+		}
+		if left, _ := os.ReadDir(tmp); len(left) > 0 {
+			t.Errorf("the demo left %d folders in TMPDIR: %v", len(left), left)
+		}
+	})
+}
+
 // The page's own input and the extension's pages: click and type with
 // trusted events, eval in the page's main world, the action's popup and a
 // page opened with open EXT PATH as realms.

@@ -30,6 +30,11 @@ func demo(args []string, stdout io.Writer) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()
+	// Ctrl-C ends the demo through ctx, and a closed stdout (demo | head)
+	// is a write error the transcript ignores: either way the browser is
+	// closed and the folders removed.
+	sig := newSignals(cancel)
+	defer sig.stop()
 
 	tmp, err := os.MkdirTemp("", "extbridge-demo-")
 	if err != nil {
