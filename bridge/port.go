@@ -230,12 +230,18 @@ func (p *Port) Recv(ctx context.Context) (json.RawMessage, error) {
 // onDisconnect fires; this end's does not, so Err stays nil. It is
 // idempotent.
 func (p *Port) Disconnect() error {
+	return p.leave(hub.EncodeDisconnect(p.id))
+}
+
+// leave sends frame (a disconnect or a release) and ends Go's end of the
+// port cleanly.
+func (p *Port) leave(frame []byte) error {
 	if p.ended() {
 		return nil
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
 	defer cancel()
-	err := p.rc.c.Send(ctx, hub.EncodeDisconnect(p.id))
+	err := p.rc.c.Send(ctx, frame)
 	p.rc.forgetPort(p)
 	p.finish(nil)
 	if err != nil && !errors.Is(err, context.DeadlineExceeded) {
@@ -246,16 +252,7 @@ func (p *Port) Disconnect() error {
 }
 
 // release lets go of a port that no Go listener took (see hub.EncodeRelease).
-func (p *Port) release() {
-	if p.ended() {
-		return
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
-	defer cancel()
-	_ = p.rc.c.Send(ctx, hub.EncodeRelease(p.id))
-	p.rc.forgetPort(p)
-	p.finish(nil)
-}
+func (p *Port) release() { _ = p.leave(hub.EncodeRelease(p.id)) }
 
 // Done is closed when either end disconnects or the realm that holds the
 // port goes away.

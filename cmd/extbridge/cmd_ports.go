@@ -163,11 +163,7 @@ func cmdListen(ctx context.Context, s *shell, c *call) (result, error) {
 }
 
 func cmdPost(ctx context.Context, s *shell, c *call) (result, error) {
-	n, err := c.int(0)
-	if err != nil {
-		return result{}, err
-	}
-	pe, err := s.port(n)
+	n, pe, err := s.portArg(c)
 	if err != nil {
 		return result{}, err
 	}
@@ -187,11 +183,7 @@ func cmdPost(ctx context.Context, s *shell, c *call) (result, error) {
 }
 
 func cmdRecv(ctx context.Context, s *shell, c *call) (result, error) {
-	n, err := c.int(0)
-	if err != nil {
-		return result{}, err
-	}
-	pe, err := s.port(n)
+	n, pe, err := s.portArg(c)
 	if err != nil {
 		return result{}, err
 	}
@@ -214,11 +206,7 @@ func containsText(m json.RawMessage, text string) bool {
 }
 
 func cmdDisconnect(_ context.Context, s *shell, c *call) (result, error) {
-	n, err := c.int(0)
-	if err != nil {
-		return result{}, err
-	}
-	pe, err := s.port(n)
+	n, pe, err := s.portArg(c)
 	if err != nil {
 		return result{}, err
 	}

@@ -75,7 +75,6 @@ func demo(args []string, stdout io.Writer) error {
 	}
 	defer w.Close()
 	var bgView []bridge.Event
-	var pageOpened bool // the page's own content script has connected
 	waitBackground := func(done func(ev bridge.Event) bool) error {
 		for {
 			ev, err := w.Next(ctx)
@@ -86,9 +85,6 @@ func demo(args []string, stdout io.Writer) error {
 				continue
 			}
 			bgView = append(bgView, ev)
-			if ev.Kind == bridge.EventOpen && !ev.ByGo {
-				pageOpened = true
-			}
 			if done(ev) {
 				return nil
 			}
@@ -103,7 +99,7 @@ func demo(args []string, stdout io.Writer) error {
 	// The page's own content script connects first (it listens for clicks
 	// from then on), so that Go's port is the one the background answers
 	// the toolbar button on: MDN's background keeps the last port.
-	if err := waitBackground(func(bridge.Event) bool { return pageOpened }); err != nil {
+	if err := waitBackground(func(ev bridge.Event) bool { return ev.Kind == bridge.EventOpen && !ev.ByGo }); err != nil {
 		return err
 	}
 	cs, err := ext.ContentScript(ctx, tab.ID(), 0)

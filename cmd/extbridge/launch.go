@@ -35,6 +35,20 @@ type common struct {
 	natives  stringList
 }
 
+// newFlags makes the flag set of a subcommand that launches a browser,
+// with the common flags registered into c: usage errors and -h go to
+// std.err, headed by usage.
+func newFlags(name, usage string, c *common, std stdio) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(std.err)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), usage+"\n\nflags:\n")
+		fs.PrintDefaults()
+	}
+	c.register(fs)
+	return fs
+}
+
 func (c *common) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.browser, "browser", "chromium", "browser: chromium or firefox")
 	fs.BoolVar(&c.headful, "headful", false, "show the browser window")

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -107,16 +106,10 @@ func (s *shell) stopped(name string, n int) error {
 // script otherwise.
 func runShell(args []string, std stdio) error {
 	var c common
-	fs := flag.NewFlagSet("run", flag.ContinueOnError)
-	fs.SetOutput(std.err)
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), "usage: extbridge run [flags] -ext DIR [-ext DIR…] [-url URL]\n\n"+
-			"A shell to take part in the extension's port messaging. On a terminal it is\n"+
-			"interactive (type help); otherwise, or with -script FILE, it runs the commands\n"+
-			"one per line and stops at the first error, naming the line (exit status 1).\n\nflags:\n")
-		fs.PrintDefaults()
-	}
-	c.register(fs)
+	fs := newFlags("run", "usage: extbridge run [flags] -ext DIR [-ext DIR…] [-url URL]\n\n"+
+		"A shell to take part in the extension's port messaging. On a terminal it is\n"+
+		"interactive (type help); otherwise, or with -script FILE, it runs the commands\n"+
+		"one per line and stops at the first error, naming the line (exit status 1).", &c, std)
 	scriptFile := fs.String("script", "", "run the commands in FILE, then quit (as when stdin is not a terminal)")
 	keepGoing := fs.Bool("keep-going", false, "in a script, go on after a command fails (the exit status is still 1)")
 	noHistory := fs.Bool("no-history", false, "keep no history across runs")

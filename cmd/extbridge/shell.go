@@ -30,11 +30,10 @@ type shell struct {
 	stopAll     context.CancelFunc
 	wg          sync.WaitGroup // the goroutines that read ports, listeners, watches
 	complete    time.Duration  // bound for the browser calls of Tab completion
+	ids         portIDs        // the ports' numbers
 
 	mu        sync.Mutex
 	ports     map[int]*portEntry
-	byPtr     map[*bridge.Port]int
-	nextPort  int
 	tabs      map[int]*tabEntry
 	listeners []*listenEntry
 	watches   map[int]*bridge.Watch // by extension index
@@ -86,7 +85,7 @@ func newShell(ctx context.Context, l *launched, out *printer, timeout time.Durat
 	s := &shell{
 		l: l, out: out, timeout: timeout, ctx: ctx, stopAll: cancel,
 		complete: 2 * time.Second,
-		ports:    map[int]*portEntry{}, byPtr: map[*bridge.Port]int{},
+		ports:    map[int]*portEntry{}, ids: portIDs{m: map[*bridge.Port]int{}},
 		tabs: map[int]*tabEntry{}, watches: map[int]*bridge.Watch{},
 	}
 	if l != nil {
@@ -121,16 +120,7 @@ func (s *shell) exts() []*bridge.Extension {
 }
 
 // portID gives p its number in this session, the first time it is seen.
-func (s *shell) portID(p *bridge.Port) (n int, isNew bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if n, ok := s.byPtr[p]; ok {
-		return n, false
-	}
-	s.nextPort++
-	s.byPtr[p] = s.nextPort
-	return s.nextPort, true
-}
+func (s *shell) portID(p *bridge.Port) (n int, isNew bool) { return s.ids.id(p) }
 
 // addPort registers a port and starts reading it. For Go's own ports
 // (byGo) the shell prints what arrives; the extension's ports are shown by
@@ -265,6 +255,16 @@ func (s *shell) port(n int) (*portEntry, error) {
 		return nil, fmt.Errorf("no port %d (ports lists them)", n)
 	}
 	return pe, nil
+}
+
+// portArg is the port a command's first argument names.
+func (s *shell) portArg(c *call) (int, *portEntry, error) {
+	n, err := c.int(0)
+	if err != nil {
+		return 0, nil, err
+	}
+	pe, err := s.port(n)
+	return n, pe, err
 }
 
 // tabIDs lists the tabs the shell opened.

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"sync"
 	"time"
@@ -14,16 +13,10 @@ import (
 // own code, and their console output, until interrupted (or -for ends).
 func watch(args []string, std stdio) error {
 	var c common
-	fs := flag.NewFlagSet("watch", flag.ContinueOnError)
-	fs.SetOutput(std.err)
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), "usage: extbridge watch [flags] -ext DIR [-url URL]\n\n"+
-			"Prints every port the extension's own code opens, every message, disconnect and\n"+
-			"console line, from launch on, until interrupted (or -for ends). -json prints one\n"+
-			"JSON object per event.\n\nflags:\n")
-		fs.PrintDefaults()
-	}
-	c.register(fs)
+	fs := newFlags("watch", "usage: extbridge watch [flags] -ext DIR [-url URL]\n\n"+
+		"Prints every port the extension's own code opens, every message, disconnect and\n"+
+		"console line, from launch on, until interrupted (or -for ends). -json prints one\n"+
+		"JSON object per event.", &c, std)
 	dur := fs.Duration("for", 0, "stop after this long (0: until interrupted)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -97,8 +90,9 @@ func watch(args []string, std stdio) error {
 	return nil
 }
 
-// portIDs numbers the ports a watch sees, 1, 2, … in the order they first
-// appear, so -json output can refer to them.
+// portIDs numbers the ports a watch or the shell sees, 1, 2, … in the
+// order they first appear, so the output (and the shell's commands) can
+// refer to them.
 type portIDs struct {
 	mu   sync.Mutex
 	m    map[*bridge.Port]int

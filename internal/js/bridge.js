@@ -1048,23 +1048,15 @@
       flush();
       return;
     }
-    if (c === "disc") {
+    if (c === "disc" || c === "release") {
       const rec = mapGet(byId, own(cmd, "p"));
       if (!rec) return;
-      rec.open = false;
-      mapDelete(byId, rec.id);
-      try { rec.disc(); } catch (e) { /* already gone */ }
-      return;
-    }
-    if (c === "release") {
-      // A Go listener that no longer exists got the port (it was closed
-      // while the port was on its way, or added again from storage by a
-      // background that started after Go closed it): the port stays the
-      // extension's if its own listener got it too, and is disconnected
-      // otherwise, as the browser does a port that no listener took.
-      const rec = mapGet(byId, own(cmd, "p"));
-      if (!rec) return;
-      if (rec.own) { rec.go = false; return; }
+      // release: a Go listener that no longer exists got the port (it was
+      // closed while the port was on its way, or added again from storage
+      // by a background that started after Go closed it). The port stays
+      // the extension's if its own listener got it too, and is
+      // disconnected otherwise, as the browser does a port no listener took.
+      if (c === "release" && rec.own) { rec.go = false; return; }
       rec.open = false;
       mapDelete(byId, rec.id);
       try { rec.disc(); } catch (e) { /* already gone */ }
