@@ -357,6 +357,7 @@ func TestMessageCommands(t *testing.T) {
 		srv := servePagesWithRelease(t)
 		c := startCLI(t, false, nil, "run", "-browser", string(kind), "-ext", dir, "-url", srv.url+"index.html")
 		c.send(strings.Join([]string{
+			`watch`,
 			`send cs $tab 0 {"kind": "sync"}`,
 			`tsend $tab {"to": "cs"}`,
 			`onmessage cs $tab 0`,
@@ -370,6 +371,9 @@ func TestMessageCommands(t *testing.T) {
 		c.expect(`message 1 (onMessage) from`)
 		c.expect("answered message 1")
 		c.expect(`{"response":{"a":"from the shell"}}`)
+		// The watch shows the extension's own one-off messages in full.
+		c.expectAnywhere(`via runtime.sendMessage: {"kind":"sync","greeting":"hello from the content script"}`)
+		c.expectAnywhere(`via onMessage from ` + srv.url + `index.html`)
 		c.stdin.Close()
 		if status := c.wait(); status != 0 {
 			t.Fatalf("exit status %d; stdout:\n%s\nstderr:\n%s", status, c.clean(), c.stderr())

@@ -32,7 +32,9 @@ type record struct {
 	Port     int                   `json:"port,omitempty"`     // the port's id in this run
 	Msg      int                   `json:"msg,omitempty"`      // message (onmessage), respond: the message's number in this run; send, response: its id in its realm
 	Name     string                `json:"name,omitempty"`     // open: the port's name
-	How      string                `json:"how,omitempty"`      // open: runtime.connect, tabs.connect, onConnect, onConnectExternal
+	How      string                `json:"how,omitempty"`      // open: runtime.connect, tabs.connect, onConnect, onConnectExternal; send: runtime.sendMessage, tabs.sendMessage, onMessage, onMessageExternal, runtime.sendNativeMessage
+	Target   string                `json:"target,omitempty"`   // send: the extension or native host it was sent to, if named
+	ToTab    *int                  `json:"toTab,omitempty"`    // send via tabs.sendMessage: the tab it was sent to
 	Sender   *bridge.MessageSender `json:"sender,omitempty"`   // open: runtime.MessageSender, on ends that have one
 	ByGo     *bool                 `json:"byGo,omitempty"`     // open: Go opened or accepted this end
 	Data     json.RawMessage       `json:"data,omitempty"`     // message: the message; eval: the value
@@ -75,6 +77,16 @@ func eventRecord(ev bridge.Event, ext, port int) record {
 		r.Local = ptr(ev.Local)
 		if ev.Err != nil {
 			r.Error = portErrText(ev.Err)
+		}
+	case bridge.EventSend:
+		r.Msg, r.How, r.Data, r.Sender, r.Target = int(ev.MessageID), string(ev.How), ev.Data, ev.Sender, ev.Target
+		if ev.How == bridge.HowTabsSendMessage {
+			r.ToTab = ptr(ev.TabID)
+		}
+	case bridge.EventResponse:
+		r.Msg, r.Data = int(ev.MessageID), ev.Data
+		if ev.Err != nil {
+			r.Error = sendErrText(ev.Err)
 		}
 	case bridge.EventOverflow:
 		r.Dropped = ev.Dropped
@@ -122,6 +134,26 @@ func eventText(ev bridge.Event, label string, port int) string {
 			s += ": " + portErrText(ev.Err)
 		}
 		return s
+	case bridge.EventSend:
+		s := fmt.Sprintf("%s message #%d via %s", head, ev.MessageID, ev.How)
+		if ev.Target != "" {
+			s += " to " + ev.Target
+		}
+		if ev.How == bridge.HowTabsSendMessage {
+			s += fmt.Sprintf(" to tab %d", ev.TabID)
+		}
+		if ev.Sender != nil {
+			s += " from " + senderText(ev.Sender)
+		}
+		return s + ": " + string(ev.Data)
+	case bridge.EventResponse:
+		switch {
+		case ev.Err != nil:
+			return fmt.Sprintf("%s message #%d failed: %s", head, ev.MessageID, sendErrText(ev.Err))
+		case ev.Data == nil:
+			return fmt.Sprintf("%s message #%d answered with no response", head, ev.MessageID)
+		}
+		return fmt.Sprintf("%s message #%d answered: %s", head, ev.MessageID, ev.Data)
 	case bridge.EventOverflow:
 		return fmt.Sprintf("%s%s %d events lost", label, ev.Time.Format("15:04:05.000"), ev.Dropped)
 	case bridge.EventLog:
@@ -137,6 +169,16 @@ func portErrText(err error) string {
 	var de *bridge.DisconnectError
 	if errors.As(err, &de) {
 		return de.Message
+	}
+	return err.Error()
+}
+
+// sendErrText is why a one-off message failed: the browser's own text for a
+// *bridge.SendError.
+func sendErrText(err error) string {
+	var se *bridge.SendError
+	if errors.As(err, &se) {
+		return se.Message
 	}
 	return err.Error()
 }

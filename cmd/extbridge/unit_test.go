@@ -270,6 +270,10 @@ func TestJSONOutput(t *testing.T) {
 			`{"time":"2026-12-01T09:00:00Z","kind":"disconnect","ext":1,"realm":"page","url":"chrome-extension://abc/popup.html","port":4,"error":"gone","local":true}`},
 		{bridge.Event{Time: when, Kind: bridge.EventLog, Realm: bridge.Realm{Kind: "background", TabID: -1, FrameID: -1}, Level: "warn", Text: "careful"},
 			`{"time":"2026-12-01T09:00:00Z","kind":"log","ext":1,"realm":"background","port":4,"level":"warn","text":"careful"}`},
+		{bridge.Event{Time: when, Kind: bridge.EventSend, Realm: bridge.Realm{Kind: "background", TabID: -1, FrameID: -1}, How: bridge.HowTabsSendMessage, MessageID: 7, TabID: 3, Data: json.RawMessage(`"hi"`)},
+			`{"time":"2026-12-01T09:00:00Z","kind":"send","ext":1,"realm":"background","port":4,"msg":7,"how":"tabs.sendMessage","toTab":3,"data":"hi"}`},
+		{bridge.Event{Time: when, Kind: bridge.EventResponse, Realm: bridge.Realm{Kind: "background", TabID: -1, FrameID: -1}, MessageID: 7, Err: &bridge.SendError{Message: "Could not establish connection. Receiving end does not exist."}},
+			`{"time":"2026-12-01T09:00:00Z","kind":"response","ext":1,"realm":"background","port":4,"msg":7,"error":"Could not establish connection. Receiving end does not exist."}`},
 		{bridge.Event{Time: when, Kind: bridge.EventOverflow, Dropped: 12},
 			`{"time":"2026-12-01T09:00:00Z","kind":"overflow","ext":1,"port":4,"dropped":12}`},
 	} {
@@ -396,6 +400,32 @@ func TestWithScheme(t *testing.T) {
 	} {
 		if got := withScheme(in); got != want {
 			t.Errorf("withScheme(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// The human form of the one-off message events says what was sent, how,
+// to whom, and how it ended.
+func TestEventTextMessages(t *testing.T) {
+	when := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+	bg := bridge.Realm{Kind: "background", TabID: -1, FrameID: -1}
+	for _, tc := range []struct {
+		ev   bridge.Event
+		want string
+	}{
+		{bridge.Event{Time: when, Kind: bridge.EventSend, Realm: bg, How: bridge.HowTabsSendMessage, MessageID: 7, TabID: 3, Data: json.RawMessage(`"hi"`)},
+			`09:00:00.000 background message #7 via tabs.sendMessage to tab 3: "hi"`},
+		{bridge.Event{Time: when, Kind: bridge.EventSend, Realm: bg, How: "onMessage", MessageID: 2, Sender: &bridge.MessageSender{URL: "http://p/", Tab: &bridge.TabInfo{ID: 3}}, Data: json.RawMessage(`{"a":1}`)},
+			`09:00:00.000 background message #2 via onMessage from http://p/ (tab 3 frame 0): {"a":1}`},
+		{bridge.Event{Time: when, Kind: bridge.EventResponse, Realm: bg, MessageID: 7, Data: json.RawMessage(`"ok"`)},
+			`09:00:00.000 background message #7 answered: "ok"`},
+		{bridge.Event{Time: when, Kind: bridge.EventResponse, Realm: bg, MessageID: 7},
+			`09:00:00.000 background message #7 answered with no response`},
+		{bridge.Event{Time: when, Kind: bridge.EventResponse, Realm: bg, MessageID: 7, Err: &bridge.SendError{Message: "The message port closed before a response was received."}},
+			`09:00:00.000 background message #7 failed: The message port closed before a response was received.`},
+	} {
+		if got := eventText(tc.ev, "", 0); got != tc.want {
+			t.Errorf("%s event:\n got %s\nwant %s", tc.ev.Kind, got, tc.want)
 		}
 	}
 }
